@@ -10,6 +10,7 @@ from types import ModuleType
 
 from kenning.extract import (
     excel,
+    fictionbook,
     mail,
     mupdf,
     opendocument,
@@ -22,6 +23,7 @@ from kenning.extract.base import Document, ExtractionError, Section, Unsupported
 
 _MODULES: tuple[ModuleType, ...] = (
     mupdf,
+    fictionbook,
     word,
     powerpoint,
     excel,

@@ -6,6 +6,7 @@ It raises `ExtractionError` with a short reason for damaged, encrypted or unread
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,3 +60,24 @@ def read_bytes_limited(path: Path, limit: int | None = None) -> bytes:
     if limit is not None and len(data) > limit:
         raise ExtractionError(f"larger than the {limit // (1024 * 1024)} MB limit")
     return data
+
+
+def check_zip(path: Path, kind: str, xml_limit: int = 256 * 1024 * 1024) -> None:
+    """Refuse a file that is not a zip archive, or whose XML would unpack to more than `xml_limit`.
+
+    Office and OpenDocument readers load their XML parts whole; a few MB of compressed XML
+    can unpack to gigabytes (zipfile reads no more than the sizes this check adds up).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml_size = sum(
+                info.file_size
+                for info in archive.infolist()
+                if info.filename.endswith((".xml", ".rels"))
+            )
+    except MemoryError:
+        raise  # not damage: the sandbox reports it as over its memory limit
+    except Exception as e:  # BadZipFile, NotImplementedError, EOFError... for damaged archives
+        raise ExtractionError(f"not a valid {kind} file") from e
+    if xml_size > xml_limit:
+        raise ExtractionError(f"{kind} file unpacks to more than {xml_limit // 2**20} MB of XML")

@@ -165,7 +165,9 @@ def _converted_tensors(weights: dict[str, np.ndarray]) -> Iterator[tuple[str, np
         if name is None:
             continue
         data = weights[hf_name]
-        data = data.astype(np.float16 if data.ndim > 1 else np.float32)
+        # llama.cpp adds position and token-type rows to F32 activations, which needs F32 there.
+        wide = data.ndim == 1 or name.startswith(("position_embd", "token_types"))
+        data = data.astype(np.float32 if wide else np.float16)
         yield name, data
 
 
@@ -224,7 +226,7 @@ def _add_vocab(writer: gguf.GGUFWriter, vocab: list[str], config: dict) -> None:
     writer.add_token_types(token_types)
     writer.add_token_type_count(config.get("type_vocab_size", 2))
     writer.add_bos_token_id(special("[CLS]"))
-    writer.add_uint32(gguf.Keys.Tokenizer.CLS_ID, special("[CLS]"))
+    writer.add_uint32("tokenizer.ggml.cls_token_id", special("[CLS]"))
     writer.add_sep_token_id(special("[SEP]"))
     writer.add_unk_token_id(special("[UNK]"))
     writer.add_pad_token_id(special("[PAD]"))

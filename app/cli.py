@@ -1,0 +1,259 @@
+"""`kenning` command line: a thin caller of the engine (the GUI and the service call the same API).
+
+    kenning [--data-dir DIR] index PATH...
+    kenning [--data-dir DIR] search [--json] [--limit N] [--batch FILE] [QUERY]
+    kenning [--data-dir DIR] status [--json]
+    kenning [--data-dir DIR] models list|import PATH|convert HF_DIR [--quant Q] [-o OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from kenning import __version__
+from kenning.embed import EmbedderSettings
+from kenning.engine import Engine
+from kenning.errors import KenningError, QueryError
+from kenning.index import IndexSettings
+from kenning.models.catalogue import CATALOGUE
+from kenning.models.library import ModelLibrary
+from kenning.paths import default_data_dir
+from kenning.progress import ProgressLine
+from kenning.search import Filters, parse_date
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kenning", description="Search the files on this computer by meaning, privately.")
+    parser.add_argument("--version", action="version", version=f"kenning {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="where the index and models live (default: the user data dir)")
+    parser.add_argument("--model", help="embedding model name (default: the index's model, else all-minilm-l6-v2)")
+    parser.add_argument("--gpu", choices=["auto", "on", "off"], default="auto", help="offload the model to the GPU")
+    parser.add_argument("--threads", type=int, help="CPU threads for embedding (default: physical cores)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="index folders and files (re-running updates the index)")
+    index.add_argument("paths", nargs="+", type=Path)
+    index.add_argument("--max-file-mb", type=float, default=200.0, help="skip files larger than this")
+    index.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to extract one file")
+
+    search = commands.add_parser("search", help="search the index (interactive when no query is given)")
+    search.add_argument("query", nargs="?")
+    search.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--batch", help="file with one query per line ('-' for stdin)")
+    search.add_argument("--folder", help="only files under this folder")
+    search.add_argument("--type", action="append", default=[], help="only this file type (pdf, docx, ...); repeatable")
+    search.add_argument("--after", help="only files modified on or after YYYY-MM-DD")
+    search.add_argument("--before", help="only files modified before YYYY-MM-DD")
+    search.add_argument("--mode", choices=["hybrid", "vector", "bm25"], default="hybrid")
+
+    status = commands.add_parser("status", help="what is indexed, what failed and why")
+    status.add_argument("--json", action="store_true")
+
+    models = commands.add_parser("models", help="list, import or convert embedding models")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    model_commands.add_parser("list", help="installed and known models")
+    model_import = model_commands.add_parser("import", help="add a GGUF embedding model file")
+    model_import.add_argument("path", type=Path)
+    model_import.add_argument("--name", help="name to use (default: the file name)")
+    convert = model_commands.add_parser("convert", help="convert a Hugging Face BERT folder to GGUF")
+    convert.add_argument("folder", type=Path)
+    convert.add_argument("--quant", choices=["q8_0", "q4_k_m", "f16"], default="q8_0")
+    convert.add_argument("-o", "--output", type=Path, help="output .gguf (default: into the model library)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="kenning: %(levelname)s: %(message)s",
+    )
+    if not args.verbose:
+        logging.getLogger("kenning.llama").setLevel(logging.ERROR)
+    try:
+        if args.command == "models":
+            return cmd_models(args)
+        with _engine(args) as engine:
+            return {"index": cmd_index, "search": cmd_search, "status": cmd_status}[args.command](engine, args)
+    except KenningError as exc:
+        print(f"kenning: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, QueryError) else EXIT_ERROR
+    except KeyboardInterrupt:
+        print("kenning: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _engine(args) -> Engine:
+    line = ProgressLine()
+    return Engine(
+        data_dir=args.data_dir,
+        model=args.model,
+        embedder_settings=EmbedderSettings(gpu=args.gpu, threads=args.threads),
+        index_settings=IndexSettings(
+            max_file_mb=getattr(args, "max_file_mb", 200.0), timeout_s=getattr(args, "timeout", 60.0)
+        ),
+        on_model_progress=lambda message: line.message(f"kenning: {message}"),
+    )
+
+
+def cmd_index(engine: Engine, args) -> int:
+    line = ProgressLine()
+    engine.embedder  # prepare the model before the progress bar starts
+    report = engine.index(args.paths, progress=line.index)
+    line.clear()
+    for warning in report.warnings:
+        print(f"kenning: warning: {warning}", file=sys.stderr)
+    for path, reason in report.failures:
+        print(f"kenning: failed: {path}: {reason}", file=sys.stderr)
+    rate = report.chunks / report.seconds if report.seconds else 0.0
+    print(
+        f"Indexed {report.indexed} files ({report.chunks} chunks, {rate:.1f} chunks/s) in "
+        f"{report.seconds:.1f} s; {report.unchanged} unchanged, {report.failed} failed, "
+        f"{report.unsupported} unsupported, {report.removed} removed.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _filters(args) -> Filters:
+    return Filters(
+        folder=str(Path(args.folder).expanduser().absolute()) if args.folder else None,
+        file_types=tuple(t.lower().lstrip(".") for t in args.type),
+        modified_after=parse_date(args.after) if args.after else None,
+        modified_before=parse_date(args.before) if args.before else None,
+    )
+
+
+def _queries(args) -> list[str] | None:
+    if args.batch:
+        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+        with source:
+            return [line.strip() for line in source if line.strip()]
+    if args.query is not None:
+        return [args.query]
+    return None
+
+
+def cmd_search(engine: Engine, args) -> int:
+    filters = _filters(args)
+    queries = _queries(args)
+    if queries is None:
+        if not sys.stdin.isatty():
+            raise QueryError("give a QUERY, or --batch FILE")
+        return _interactive(engine, args, filters)
+    status = 0
+    for query in queries:
+        try:
+            results = engine.search(query, args.limit, filters, args.mode)
+        except QueryError as exc:
+            if not args.batch:
+                raise
+            print(f"kenning: {query!r}: {exc}", file=sys.stderr)
+            results, status = [], 2
+        _print_results(query, results, args.json)
+    return status
+
+
+def _print_results(query: str, results, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"query": query, "results": [r.to_json() for r in results]}, ensure_ascii=False), flush=True)
+        return
+    if not results:
+        print("No matches.")
+    for rank, result in enumerate(results, 1):
+        page = f" (page {result.page})" if result.page else ""
+        print(f"{rank:2d}. {result.path}{page}  [{result.score:.2f}]")
+        print(f"    {result.snippet}")
+    sys.stdout.flush()
+
+
+def _interactive(engine: Engine, args, filters: Filters) -> int:
+    engine.embedder
+    print("Type a query and press Enter (Ctrl+D to quit).", file=sys.stderr)
+    while True:
+        try:
+            query = input("search> ").strip()
+        except EOFError:
+            print(file=sys.stderr)
+            return 0
+        if not query:
+            continue
+        try:
+            _print_results(query, engine.search(query, args.limit, filters, args.mode), False)
+        except QueryError as exc:
+            print(f"kenning: {exc}", file=sys.stderr)
+
+
+def cmd_status(engine: Engine, args) -> int:
+    status = engine.status()
+    if args.json:
+        print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"Index:    {status.database} ({status.database_bytes / 1e6:.1f} MB)")
+    print(f"Model:    {status.model or '(none yet)'}")
+    print(f"Folders:  {', '.join(status.folders) or '(none)'}")
+    print(
+        f"Files:    {status.files_indexed} indexed, {status.files_failed} failed, "
+        f"{status.files_empty} without text, {status.files_unsupported} unsupported"
+    )
+    print(f"Chunks:   {status.chunks}")
+    if status.failures:
+        print("Problems:")
+        for path, state, reason in status.failures:
+            print(f"  {path}: {reason}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    library = ModelLibrary(args.data_dir or default_data_dir())
+    if args.models_command == "list":
+        installed = {m.spec.name: m for m in library.installed()}
+        for name in sorted(set(CATALOGUE) | set(installed)):
+            spec = installed[name].spec if name in installed else CATALOGUE[name]
+            state = "installed" if name in installed else ("built in, prepared on first use" if spec.embedded else "not installed")
+            print(f"{name:28s} {spec.dimensions:5d} dims {spec.max_tokens:5d} tokens  {spec.languages:20s} {state}")
+        return 0
+    if args.models_command == "import":
+        model = library.import_gguf(args.path, args.name)
+        print(f"Imported {model.spec.name}: {model.spec.dimensions} dimensions, {model.spec.pooling} pooling, {model.path}")
+        return 0
+    return _convert(library, args)
+
+
+def _convert(library: ModelLibrary, args) -> int:
+    import tempfile
+
+    from kenning.models.convert import convert_to_gguf, read_hf_folder
+    from kenning.models.quantize import quantize
+
+    line = ProgressLine()
+    model = read_hf_folder(args.folder)
+    output = args.output or library.folder / f"{model.name}.{args.quant.upper()}.gguf"
+    line.message(f"kenning: converting {args.folder} to GGUF (F16)")
+    if args.quant == "f16":
+        convert_to_gguf(args.folder, output)
+    else:
+        with tempfile.TemporaryDirectory(dir=Path(output).parent, prefix=".convert-") as scratch:
+            f16 = convert_to_gguf(args.folder, Path(scratch) / "model-f16.gguf")
+            line.message(f"kenning: quantizing to {args.quant.upper()}")
+            quantize(f16, output, args.quant)
+    line.message(f"kenning: wrote {output}")
+    if args.output is None:
+        installed = library.import_gguf(output, model.name.lower())
+        line.message(f"kenning: installed as model {installed.spec.name!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,242 @@
+"""Embedding stage: text → L2-normalised float32 vectors, on the device, through llama.cpp.
+
+Uses llama.cpp's C API directly. llama-cpp-python's `Llama.embed` packs every text of a call into
+one batch, and an encoder's attention in llama.cpp spans the whole batch (other sequences are
+masked, but still computed), so cost grows with the square of the batch. We sort texts by length
+and pack them into batches of a bounded token budget, which keeps the matrix products wide and
+the wasted attention small (see bench/embed.py for the measurements behind the budget).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kenning.errors import ModelError
+from kenning.models.catalogue import ModelSpec
+from kenning.models.gguf_file import read_gguf
+from kenning.models.llama_log import quiet_llama
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_TOKENS = 512
+_POOLING = {"none": 0, "mean": 1, "cls": 2, "last": 3}
+
+
+class TextTooLong(ModelError):
+    """A document text has more tokens than the model's window; the chunker must split it."""
+
+
+def physical_cores() -> int:
+    """Physical cores (hyper-threads share units, so more threads than cores only adds contention)."""
+    try:
+        if sys.platform.startswith("linux"):
+            cores = set()
+            physical = "0"
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("physical id"):
+                        physical = line.split(":")[1].strip()
+                    elif line.startswith("core id"):
+                        cores.add((physical, line.split(":")[1].strip()))
+            if cores:
+                return len(cores)
+        elif sys.platform == "darwin":
+            out = subprocess.run(["sysctl", "-n", "hw.physicalcpu"], capture_output=True, text=True)
+            return max(1, int(out.stdout.strip()))
+    except (OSError, ValueError):
+        pass
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass(frozen=True)
+class EmbedderSettings:
+    gpu: str = "auto"  # auto | on | off
+    threads: int | None = None
+    batch_tokens: int = DEFAULT_BATCH_TOKENS
+
+
+class Embedder:
+    """Embeds documents and queries with one GGUF model. Not thread-safe: use from one thread."""
+
+    def __init__(self, model_path: Path, spec: ModelSpec, settings: EmbedderSettings | None = None):
+        import llama_cpp
+
+        self._llama = llama_cpp
+        self.spec = spec
+        self.settings = settings or EmbedderSettings()
+        if self.settings.gpu not in ("auto", "on", "off"):
+            raise ModelError(f"GPU setting must be auto, on or off, not {self.settings.gpu!r}")
+        info = read_gguf(model_path)
+        self.path = Path(model_path)
+        self.dimensions = info.dimensions
+        with quiet_llama():
+            llama_cpp.llama_backend_init()
+            self._model, self.backend = self._load_model()
+        self.window = min(spec.max_tokens, llama_cpp.llama_model_n_ctx_train(self._model))
+        self.batch_tokens = max(self.settings.batch_tokens, self.window)
+        self.max_sequences = max(1, min(256, self.batch_tokens // 8))
+        self.threads = self.settings.threads or physical_cores()
+        self._ctx = self._new_context()
+        self._batch = llama_cpp.llama_batch_init(self.batch_tokens, 0, self.max_sequences)
+        self._vocab = llama_cpp.llama_model_get_vocab(self._model)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load_model(self):
+        llama = self._llama
+        gpu_capable = llama.llama_supports_gpu_offload()
+        want_gpu = self.settings.gpu == "on" or (self.settings.gpu == "auto" and gpu_capable)
+        if self.settings.gpu == "on" and not gpu_capable:
+            log.warning("GPU requested, but this llama.cpp build has no GPU support; using the CPU")
+            want_gpu = False
+        if want_gpu:
+            model = self._load_with_layers(999)
+            if model:
+                return model, "gpu"
+            log.warning("loading %s on the GPU failed; falling back to the CPU", self.path.name)
+        model = self._load_with_layers(0)
+        if not model:
+            raise ModelError(f"{self.path}: llama.cpp could not load this model")
+        return model, "cpu"
+
+    def _load_with_layers(self, n_gpu_layers: int):
+        params = self._llama.llama_model_default_params()
+        params.n_gpu_layers = n_gpu_layers
+        return self._llama.llama_model_load_from_file(str(self.path).encode(), params)
+
+    def _new_context(self):
+        llama = self._llama
+        params = llama.llama_context_default_params()
+        params.embeddings = True
+        params.n_ctx = self.batch_tokens
+        params.n_batch = self.batch_tokens
+        params.n_ubatch = self.batch_tokens
+        params.n_seq_max = self.max_sequences
+        params.kv_unified = True  # else llama.cpp sizes the context per sequence, 256 tokens each
+        params.n_threads = self.threads
+        params.n_threads_batch = self.threads
+        params.pooling_type = _POOLING.get(self.spec.pooling, 1)
+        with quiet_llama():
+            ctx = llama.llama_init_from_model(self._model, params)
+        if not ctx:
+            raise ModelError(f"{self.path}: llama.cpp could not create an embedding context")
+        return ctx
+
+    def close(self) -> None:
+        llama = self._llama
+        if getattr(self, "_batch", None) is not None:
+            llama.llama_batch_free(self._batch)
+            self._batch = None
+        if getattr(self, "_ctx", None):
+            llama.llama_free(self._ctx)
+            self._ctx = None
+        if getattr(self, "_model", None):
+            llama.llama_model_free(self._model)
+            self._model = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def tokenize(self, text: str, special: bool = True) -> list[int]:
+        """Token ids from the model's own tokenizer; `special` adds [CLS]/[SEP] or equivalents."""
+        data = text.encode("utf-8", "replace")
+        capacity = len(data) + 8
+        buffer = (self._llama.llama_token * capacity)()
+        count = self._llama.llama_tokenize(self._vocab, data, len(data), buffer, capacity, special, False)
+        if count < 0:  # buffer too small: the negated count is the size needed
+            capacity = -count
+            buffer = (self._llama.llama_token * capacity)()
+            count = self._llama.llama_tokenize(self._vocab, data, len(data), buffer, capacity, special, False)
+        return list(buffer[:count])
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens `text` takes as a document, prefix and special tokens included."""
+        return len(self.tokenize(self.spec.document_prefix + text))
+
+    # -- embedding -------------------------------------------------------------------------
+
+    def embed_documents(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """One vector per text. A text longer than the window raises TextTooLong (never truncated)."""
+        token_lists = [self.tokenize(self.spec.document_prefix + t) for t in texts]
+        for i, tokens in enumerate(token_lists):
+            if len(tokens) > self.window:
+                raise TextTooLong(
+                    f"text {i} has {len(tokens)} tokens; {self.spec.name} takes at most {self.window}"
+                )
+        return self._embed_token_lists(token_lists, progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A query vector. A query longer than the window is embedded in windows and averaged."""
+        tokens = self.tokenize(self.spec.query_prefix + text)
+        if len(tokens) <= self.window:
+            return self._embed_token_lists([tokens])[0]
+        log.info("query has %d tokens; embedding it in %d-token windows", len(tokens), self.window)
+        body = tokens[1:-1]
+        step = self.window - 2
+        windows = [[tokens[0], *body[i : i + step], tokens[-1]] for i in range(0, len(body), step)]
+        return _normalise(self._embed_token_lists(windows).mean(axis=0, keepdims=True))[0]
+
+    def _embed_token_lists(
+        self, token_lists: list[list[int]], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        result = np.zeros((len(token_lists), self.dimensions), dtype=np.float32)
+        order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
+        batch: list[int] = []
+        used = 0
+        for i in order:
+            size = max(1, len(token_lists[i]))
+            if batch and (used + size > self.batch_tokens or len(batch) == self.max_sequences):
+                self._run_batch(batch, token_lists, result)
+                if progress:
+                    progress(len(batch))
+                batch, used = [], 0
+            batch.append(i)
+            used += size
+        if batch:
+            self._run_batch(batch, token_lists, result)
+            if progress:
+                progress(len(batch))
+        return _normalise(result) if self.spec.normalize else result
+
+    def _run_batch(self, indices: list[int], token_lists: list[list[int]], out: np.ndarray) -> None:
+        llama, batch = self._llama, self._batch
+        n = 0
+        for seq, i in enumerate(indices):
+            tokens = token_lists[i] or self.tokenize("")
+            for pos, token in enumerate(tokens):
+                batch.token[n] = token
+                batch.pos[n] = pos
+                batch.n_seq_id[n] = 1
+                batch.seq_id[n][0] = seq
+                batch.logits[n] = True
+                n += 1
+        batch.n_tokens = n
+        status = llama.llama_encode(self._ctx, batch)
+        if status != 0:
+            raise ModelError(f"{self.path.name}: llama.cpp failed to embed a batch (code {status})")
+        for seq, i in enumerate(indices):
+            pointer = llama.llama_get_embeddings_seq(self._ctx, seq)
+            if not pointer:
+                raise ModelError(f"{self.path.name}: llama.cpp returned no embedding")
+            out[i] = np.ctypeslib.as_array(pointer, shape=(self.dimensions,))
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

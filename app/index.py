@@ -1,0 +1,295 @@
+"""Indexing: walk folders, skip what has not changed, and run each changed file through
+extract → chunk → embed → store. Each file is committed in its own transaction, so a kill at any
+moment loses at most the files in flight, and the next run resumes where this one stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kenning import extract
+from kenning.chunk import Chunk, chunk_document
+from kenning.embed import Embedder
+from kenning.extract import Document, ExtractionError, UnsupportedFile
+from kenning.sandbox import ExtractionSandbox
+from kenning.store import NewChunk, Store
+
+log = logging.getLogger(__name__)
+
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages"})
+EMBED_BATCH_CHUNKS = 64
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    max_file_mb: float = 200.0
+    timeout_s: float = 60.0
+    memory_mb: int | None = 4096
+    chunk_tokens: int = 256
+    overlap_tokens: int = 32
+
+
+@dataclass
+class IndexProgress:
+    files_done: int = 0
+    files_total: int = 0
+    chunks_done: int = 0
+    current: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+@dataclass
+class IndexReport:
+    scanned: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    unsupported: int = 0
+    removed: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    path: str
+    folder_id: int | None
+    size: int
+    mtime: float
+    content_hash: str | None = None
+
+
+@dataclass
+class _Extracted:
+    candidate: _Candidate
+    document: Document
+    chunks: list[Chunk]
+
+
+def content_hash(path: str) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def walk_files(root: str, warnings: list[str]) -> Iterator[str]:
+    """Regular files under `root`, following directory links once each (no symlink loops)."""
+    seen_dirs: set[str] = set()
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        real = os.path.realpath(directory)
+        if real in seen_dirs:
+            continue
+        seen_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            warnings.append(f"{directory}: cannot list folder ({exc.strerror or exc})")
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
+                continue
+            try:
+                if entry.is_dir():
+                    stack.append(entry.path)
+                elif entry.is_file():
+                    yield entry.path
+            except OSError as exc:
+                warnings.append(f"{entry.path}: {exc.strerror or exc}")
+
+
+class Indexer:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        settings: IndexSettings | None = None,
+        progress: Callable[[IndexProgress], None] | None = None,
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings or IndexSettings()
+        self.on_progress = progress or (lambda p: None)
+        self.window = min(self.settings.chunk_tokens, embedder.window)
+
+    def index(self, paths: list[Path]) -> IndexReport:
+        report = IndexReport()
+        started = time.monotonic()
+        candidates = self._scan(paths, report)
+        progress = IndexProgress(files_total=len(candidates))
+        self.on_progress(progress)
+        sandbox = ExtractionSandbox(self.settings.timeout_s, self.settings.memory_mb)
+        pending: list[_Extracted] = []
+        try:
+            for i, candidate in enumerate(candidates):
+                if i == 0:
+                    sandbox.submit(Path(candidate.path))
+                progress.current = candidate.path
+                extracted = self._finish_extraction(sandbox, candidate, report)
+                if i + 1 < len(candidates):  # the child extracts the next file while we embed
+                    sandbox.submit(Path(candidates[i + 1].path))
+                if extracted is not None:
+                    pending.append(extracted)
+                if sum(len(e.chunks) for e in pending) >= EMBED_BATCH_CHUNKS:
+                    progress.chunks_done += self._embed_and_store(pending, report)
+                    pending = []
+                progress.files_done = i + 1 - len(pending)
+                self.on_progress(progress)
+            progress.chunks_done += self._embed_and_store(pending, report)
+            progress.files_done = len(candidates)
+            self.on_progress(progress)
+        finally:
+            sandbox.close()
+        report.seconds = time.monotonic() - started
+        return report
+
+    # -- scanning ---------------------------------------------------------------------------
+
+    def _scan(self, paths: list[Path], report: IndexReport) -> list[_Candidate]:
+        """Files that need (re)indexing; unchanged files are counted, vanished ones removed."""
+        candidates: list[_Candidate] = []
+        seen_real: set[str] = set()
+        for given in paths:
+            path = os.path.abspath(os.fspath(given))
+            if os.path.isdir(path):
+                folder_id = self.store.add_folder(path)
+                found = list(walk_files(path, report.warnings))
+                gone = set(self.store.files_under(folder_id)) - set(found)
+                report.removed += self.store.remove_files(sorted(gone))
+            elif os.path.isfile(path):
+                folder_id, found = self._folder_of(path), [path]
+            else:
+                report.warnings.append(f"{path}: no such file or folder")
+                continue
+            for file_path in found:
+                real = os.path.realpath(file_path)
+                if real in seen_real:
+                    continue
+                seen_real.add(real)
+                report.scanned += 1
+                candidate = self._candidate(file_path, folder_id, report)
+                if candidate is not None:
+                    candidates.append(candidate)
+        candidates.sort(key=lambda c: -c.mtime)  # recently modified first
+        return candidates
+
+    def _folder_of(self, path: str) -> int | None:
+        for folder_id, folder in self.store.folders():
+            if path.startswith(folder.rstrip(os.sep) + os.sep):
+                return folder_id
+        return None
+
+    def _candidate(self, path: str, folder_id: int | None, report: IndexReport) -> _Candidate | None:
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            report.warnings.append(f"{path}: {exc.strerror or exc}")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        candidate = _Candidate(path, folder_id, info.st_size, info.st_mtime)
+        known = self.store.file(path)
+        if known and known.size == info.st_size and known.mtime == info.st_mtime:
+            report.unchanged += 1
+            return None
+        if not extract.supported(Path(path)):
+            self._record_failure(candidate, "unsupported", "unsupported file type", report)
+            return None
+        if info.st_size > self.settings.max_file_mb * 1024 * 1024:
+            reason = f"larger than the {self.settings.max_file_mb:g} MB limit (see --max-file-mb)"
+            self._record_failure(candidate, "failed", reason, report)
+            return None
+        try:
+            candidate.content_hash = content_hash(path)
+        except OSError as exc:
+            self._record_failure(candidate, "failed", f"cannot read: {exc.strerror or exc}", report)
+            return None
+        if known and known.content_hash == candidate.content_hash and known.status == "indexed":
+            self.store.touch_file(known.id, info.st_size, info.st_mtime)  # touched, not changed
+            report.unchanged += 1
+            return None
+        return candidate
+
+    # -- per file ---------------------------------------------------------------------------
+
+    def _finish_extraction(self, sandbox, candidate: _Candidate, report: IndexReport) -> _Extracted | None:
+        try:
+            document = sandbox.result()
+        except UnsupportedFile as exc:
+            self._record_failure(candidate, "unsupported", str(exc), report)
+            return None
+        except ExtractionError as exc:
+            self._record_failure(candidate, "failed", str(exc), report)
+            return None
+        if document.is_empty():
+            self._record_failure(candidate, "empty", "no text found (an image-only or empty file?)", report)
+            return None
+        chunks = chunk_document(
+            document, self.embedder.count_tokens, self.window, self.settings.overlap_tokens
+        )
+        return _Extracted(candidate, document, chunks)
+
+    def _embed_and_store(self, batch: list[_Extracted], report: IndexReport) -> int:
+        texts = [chunk.text for item in batch for chunk in item.chunks]
+        if not texts:
+            return 0
+        vectors = self.embedder.embed_documents(texts)
+        offset = 0
+        for item in batch:
+            own = vectors[offset : offset + len(item.chunks)]
+            offset += len(item.chunks)
+            self._store(item, own)
+            report.indexed += 1
+            report.chunks += len(item.chunks)
+        return len(texts)
+
+    def _store(self, item: _Extracted, vectors: np.ndarray) -> None:
+        c = item.candidate
+        self.store.record_file(
+            c.path,
+            folder_id=c.folder_id,
+            file_type=extract.file_type(Path(c.path)),
+            size=c.size,
+            mtime=c.mtime,
+            content_hash=c.content_hash,
+            status="indexed",
+            title=item.document.title,
+            author=item.document.author,
+            chunks=[NewChunk(k.ordinal, k.page, k.char_start, k.char_end, k.text) for k in item.chunks],
+            vectors=vectors,
+        )
+
+    def _record_failure(self, c: _Candidate, status: str, reason: str, report: IndexReport) -> None:
+        self.store.record_file(
+            c.path,
+            folder_id=c.folder_id,
+            file_type=extract.file_type(Path(c.path)),
+            size=c.size,
+            mtime=c.mtime,
+            content_hash=c.content_hash,
+            status=status,
+            error=reason,
+        )
+        if status == "unsupported":
+            report.unsupported += 1
+        else:
+            report.failed += 1
+            report.failures.append((c.path, reason))

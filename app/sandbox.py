@@ -1,0 +1,107 @@
+"""Run extraction in a child process with a time and memory limit.
+
+A PDF that makes MuPDF loop forever, eat all memory or crash takes down only the child: the file
+is reported as failed and a fresh child serves the next one. One request is in flight at a time,
+so the caller can embed one file while the child extracts the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from kenning.extract import Document, ExtractionError, UnsupportedFile
+
+log = logging.getLogger(__name__)
+
+
+def _child_main(conn: Connection, memory_bytes: int | None) -> None:
+    if memory_bytes and sys.platform != "win32":
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    from kenning.extract import extract  # imported here so the parent need not load every parser
+
+    while True:
+        try:
+            path = conn.recv()
+        except EOFError:
+            return
+        try:
+            conn.send(("ok", extract(Path(path))))
+        except UnsupportedFile as exc:
+            conn.send(("unsupported", str(exc)))
+        except ExtractionError as exc:
+            conn.send(("error", str(exc)))
+        except MemoryError:
+            conn.send(("error", "needs more memory than the extraction limit"))
+        except Exception as exc:  # a parser bug must not end the worker
+            conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+
+
+class ExtractionSandbox:
+    def __init__(self, timeout_s: float = 60.0, memory_mb: int | None = 4096):
+        self.timeout_s = timeout_s
+        self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
+        self._context = multiprocessing.get_context("spawn")
+        self._process = None
+        self._conn: Connection | None = None
+        self._pending: str | None = None
+
+    def _start(self) -> None:
+        parent, child = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_child_main, args=(child, self.memory_bytes), daemon=True, name="kenning-extract"
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(5)
+        if self._conn is not None:
+            self._conn.close()
+        self._process = self._conn = None
+
+    def submit(self, path: Path) -> None:
+        if self._pending is not None:
+            raise RuntimeError("one extraction at a time")
+        if self._process is None or not self._process.is_alive():
+            self._stop()
+            self._start()
+        self._conn.send(os.fspath(path))
+        self._pending = os.fspath(path)
+
+    def result(self) -> Document:
+        """The Document for the submitted file; ExtractionError/UnsupportedFile if it cannot be had."""
+        path, self._pending = self._pending, None
+        try:
+            if not self._conn.poll(self.timeout_s):
+                self._stop()
+                raise ExtractionError(f"extraction took longer than {self.timeout_s:g} s; skipped")
+            kind, payload = self._conn.recv()
+        except (EOFError, OSError):
+            code = self._process.exitcode if self._process else None
+            self._stop()
+            if code is not None and code < 0:
+                raise ExtractionError(f"the parser crashed on this file (signal {-code})") from None
+            raise ExtractionError("the parser crashed on this file (out of memory?)") from None
+        if kind == "ok":
+            return payload
+        if kind == "unsupported":
+            raise UnsupportedFile(payload)
+        log.debug("extraction failed for %s: %s", path, payload)
+        raise ExtractionError(payload)
+
+    def extract(self, path: Path) -> Document:
+        self.submit(path)
+        return self.result()
+
+    def close(self) -> None:
+        self._stop()

@@ -1,0 +1,327 @@
+"""Storage stage: one SQLite database per data directory, through apsw (which can load extensions
+on every Python, unlike many builds of the standard `sqlite3`).
+
+Tables: folders, files, chunks; `chunk_fts` (FTS5, contentless) for BM25 and `chunk_vectors`
+(sqlite-vec vec0, cosine) for the embeddings, both keyed by chunk id. A file's chunks are replaced
+in one transaction, so readers (and a crash) see each file either fully old or fully new.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import apsw
+import numpy as np
+import sqlite_vec
+
+from kenning.errors import IndexError_
+from kenning.paths import private_dir
+
+DATABASE_NAME = "kenning.sqlite3"
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        folder_id INTEGER REFERENCES folders(id) ON DELETE SET NULL,
+        file_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        content_hash TEXT,
+        status TEXT NOT NULL,          -- indexed | failed | unsupported | empty
+        error TEXT,
+        title TEXT,
+        author TEXT,
+        chunk_count INTEGER NOT NULL DEFAULT 0,
+        indexed_at REAL NOT NULL
+    );
+    CREATE INDEX files_folder ON files(folder_id);
+    CREATE INDEX files_hash ON files(content_hash);
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        page INTEGER,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX chunks_file ON chunks(file_id, ordinal);
+    CREATE VIRTUAL TABLE chunk_fts USING fts5(
+        text, title, content='', contentless_delete=1,
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    """,
+}
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    path: str
+    folder_id: int | None
+    file_type: str
+    size: int
+    mtime: float
+    content_hash: str | None
+    status: str
+    error: str | None
+    chunk_count: int
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    ordinal: int
+    page: int | None
+    char_start: int
+    char_end: int
+    text: str
+
+
+class Store:
+    def __init__(self, data_dir: Path, readonly: bool = False):
+        self.data_dir = private_dir(Path(data_dir))
+        self.path = self.data_dir / DATABASE_NAME
+        old_umask = os.umask(0o077)  # the database, WAL and shm files: owner only
+        try:
+            flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+            self.db = apsw.Connection(str(self.path), flags=flags)
+        except apsw.Error as exc:
+            raise IndexError_(f"{self.path}: cannot open the index ({exc})") from exc
+        finally:
+            os.umask(old_umask)
+        self.db.setbusytimeout(10_000)
+        self.db.enable_load_extension(True)
+        self.db.load_extension(sqlite_vec.loadable_path())
+        self.db.enable_load_extension(False)
+        if not readonly:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        self.db.execute("PRAGMA foreign_keys=ON")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            version = int(self.get_meta("schema_version") or 0)
+            if version > SCHEMA_VERSION:
+                raise IndexError_(
+                    f"{self.path}: made by a newer Kenning (schema {version}); please update Kenning"
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                self.db.execute(_MIGRATIONS[step])
+                self.set_meta("schema_version", str(step))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """An immediate write transaction (takes the write lock up front, so no upgrade deadlock)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- the model that built the vectors ------------------------------------------------------
+
+    def bind_model(self, name: str, dimensions: int) -> None:
+        """Record the index's model on first use; refuse a different model afterwards."""
+        current = self.get_meta("model")
+        if current is None:
+            with self.transaction():
+                self.set_meta("model", name)
+                self.set_meta("dimensions", str(dimensions))
+                self.db.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vectors USING "
+                    f"vec0(embedding float[{int(dimensions)}] distance_metric=cosine)"
+                )
+            return
+        if current != name or int(self.get_meta("dimensions") or 0) != dimensions:
+            raise IndexError_(
+                f"{self.path}: this index was built with model {current!r}; it cannot mix in "
+                f"vectors from {name!r} ({dimensions} dimensions). Use a new --data-dir for another model"
+            )
+
+    @property
+    def model_name(self) -> str | None:
+        return self.get_meta("model")
+
+    # -- folders ---------------------------------------------------------------------------
+
+    def add_folder(self, path: str) -> int:
+        self.db.execute(
+            "INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time())
+        )
+        return self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()[0]
+
+    def folders(self) -> list[tuple[int, str]]:
+        return list(self.db.execute("SELECT id, path FROM folders ORDER BY path"))
+
+    # -- files -----------------------------------------------------------------------------
+
+    def file(self, path: str) -> FileRecord | None:
+        row = self.db.execute(
+            "SELECT id, path, folder_id, file_type, size, mtime, content_hash, status, error, "
+            "chunk_count FROM files WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return FileRecord(*row) if row else None
+
+    def files_under(self, folder_id: int) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT path FROM files WHERE folder_id = ?", (folder_id,))]
+
+    def touch_file(self, file_id: int, size: int, mtime: float) -> None:
+        self.db.execute("UPDATE files SET size = ?, mtime = ? WHERE id = ?", (size, mtime, file_id))
+
+    def record_file(
+        self,
+        path: str,
+        *,
+        folder_id: int | None,
+        file_type: str,
+        size: int,
+        mtime: float,
+        content_hash: str | None,
+        status: str,
+        error: str | None = None,
+        title: str | None = None,
+        author: str | None = None,
+        chunks: Sequence[NewChunk] = (),
+        vectors: np.ndarray | None = None,
+    ) -> int:
+        """Replace everything known about `path` in one transaction."""
+        with self.transaction():
+            old = self.file(path)
+            if old is not None:
+                self._delete_chunks(old.id)
+            self.db.execute(
+                "INSERT INTO files(path, folder_id, file_type, size, mtime, content_hash, status, "
+                "error, title, author, chunk_count, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(path) DO UPDATE SET folder_id=excluded.folder_id, "
+                "file_type=excluded.file_type, size=excluded.size, mtime=excluded.mtime, "
+                "content_hash=excluded.content_hash, status=excluded.status, error=excluded.error, "
+                "title=excluded.title, author=excluded.author, chunk_count=excluded.chunk_count, "
+                "indexed_at=excluded.indexed_at",
+                (path, folder_id, file_type, size, mtime, content_hash, status, error, title,
+                 author, len(chunks), time.time()),
+            )
+            file_id = self.db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+            self._insert_chunks(file_id, title or Path(path).stem, chunks, vectors)
+        return file_id
+
+    def _insert_chunks(self, file_id, title, chunks: Sequence[NewChunk], vectors) -> None:
+        for chunk, vector in zip(chunks, vectors if vectors is not None else [None] * len(chunks)):
+            self.db.execute(
+                "INSERT INTO chunks(file_id, ordinal, page, char_start, char_end, text) "
+                "VALUES (?,?,?,?,?,?)",
+                (file_id, chunk.ordinal, chunk.page, chunk.char_start, chunk.char_end, chunk.text),
+            )
+            chunk_id = self.db.last_insert_rowid()
+            self.db.execute(
+                "INSERT INTO chunk_fts(rowid, text, title) VALUES (?, ?, ?)", (chunk_id, chunk.text, title)
+            )
+            if vector is not None:
+                self.db.execute(
+                    "INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)",
+                    (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
+                )
+
+    def _delete_chunks(self, file_id: int) -> None:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
+        has_vectors = self.get_meta("model") is not None
+        for chunk_id in ids:
+            self.db.execute("DELETE FROM chunk_fts WHERE rowid = ?", (chunk_id,))
+            if has_vectors:
+                self.db.execute("DELETE FROM chunk_vectors WHERE rowid = ?", (chunk_id,))
+        self.db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+
+    def remove_files(self, paths: Iterable[str]) -> int:
+        removed = 0
+        with self.transaction():
+            for path in paths:
+                record = self.file(path)
+                if record is not None:
+                    self._delete_chunks(record.id)
+                    self.db.execute("DELETE FROM files WHERE id = ?", (record.id,))
+                    removed += 1
+        return removed
+
+    # -- reads for search and status -------------------------------------------------------
+
+    def vector_candidates(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine distance) of the k nearest chunks."""
+        if self.get_meta("model") is None:
+            return []
+        return list(
+            self.db.execute(
+                "SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ?",
+                (np.asarray(query, dtype=np.float32).tobytes(), k),
+            )
+        )
+
+    def text_candidates(self, fts_query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk id, bm25) of the k best lexical matches; lower bm25 is better."""
+        return list(
+            self.db.execute(
+                "SELECT rowid, bm25(chunk_fts, 1.0, 0.5) AS score FROM chunk_fts "
+                "WHERE chunk_fts MATCH ? ORDER BY score LIMIT ?",
+                (fts_query, k),
+            )
+        )
+
+    def chunk_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
+        """chunk id -> (file path, file type, mtime, page, text, char_start, char_end)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self.db.execute(
+            "SELECT c.id, f.path, f.file_type, f.mtime, c.page, c.text, c.char_start, c.char_end "
+            f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+            tuple(chunk_ids),
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def counts(self) -> dict[str, int]:
+        result = {status: n for status, n in self.db.execute("SELECT status, count(*) FROM files GROUP BY status")}
+        result["chunks"] = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return result
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        return list(
+            self.db.execute(
+                "SELECT path, status, error FROM files WHERE status IN ('failed', 'empty') ORDER BY path"
+            )
+        )
+
+    def size_bytes(self) -> int:
+        return sum(
+            p.stat().st_size for p in self.data_dir.glob(DATABASE_NAME + "*") if p.is_file()
+        )
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

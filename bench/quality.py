@@ -1,0 +1,94 @@
+"""Search quality on the CISI collection: nDCG@10 (also MAP@10, recall@10) for vector-only,
+BM25-only and the shipped hybrid search, over the 76 judged queries, through the `kenning` CLI.
+
+    python bench/quality.py [--cisi DIR] [--model NAME] [--fresh]
+
+The documents are rendered as files of mixed formats and indexed once under bench/out/;
+later runs reuse both unless --fresh is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import cisi
+
+K = 10
+MODES = ("vector", "bm25", "hybrid")
+REFERENCE = {"vector": 0.420, "bm25": 0.367, "hybrid": 0.444}  # raw text, outside kenning
+TARGET = 0.46  # hybrid nDCG@10
+
+
+def metrics(ranked: list[int | None], relevant: set[int]) -> tuple[float, float, float]:
+    """nDCG@K (binary gains, log2 discount), AP@K (normalised by min(R, K)) and recall@K."""
+    hits = [doc in relevant for doc in ranked[:K]]
+    dcg = sum(1 / math.log2(rank + 2) for rank, hit in enumerate(hits) if hit)
+    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(len(relevant), K)))
+    precisions = [sum(hits[: rank + 1]) / (rank + 1) for rank, hit in enumerate(hits) if hit]
+    return dcg / ideal, sum(precisions) / min(len(relevant), K), sum(hits) / len(relevant)
+
+
+def build_index(corpus: Path, data_dir: Path, model: str | None, fresh: bool) -> float:
+    """Index the corpus into `data_dir` (reused when complete); return the indexing seconds."""
+    done = data_dir / "bench-indexed-seconds"
+    if done.exists() and not fresh:
+        return float(done.read_text())
+    cisi.fresh_data_dir(data_dir, model)
+    start = time.perf_counter()
+    cisi.kenning(data_dir, model, "index", str(corpus))
+    seconds = time.perf_counter() - start
+    done.write_text(f"{seconds:.3f}\n")
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cisi", type=Path, help="folder with CISI.ALL, CISI.QRY, CISI.REL")
+    parser.add_argument("--model", help="embedding model (kenning --model NAME)")
+    parser.add_argument("--fresh", action="store_true", help="re-render the corpus and rebuild the index")
+    args = parser.parse_args()
+
+    collection = cisi.load(args.cisi or cisi.default_cisi())
+    corpus = cisi.render(collection, args.fresh)
+    data_dir = cisi.OUT / "cisi" / f"index-{cisi.safe_name(args.model)}"
+    seconds = build_index(corpus, data_dir, args.model, args.fresh)
+    status = json.loads(cisi.kenning(data_dir, args.model, "status", "--json"))
+
+    qids = list(collection.queries)
+    batch = "\n".join(collection.queries[q] for q in qids) + "\n"
+    scores = {}
+    for mode in MODES:
+        out = cisi.kenning(data_dir, args.model, "search", "--batch", "-", "--json", "--limit", str(K),
+                           "--mode", mode, stdin=batch, ok=(0, 2))
+        lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+        if len(lines) != len(qids):
+            raise SystemExit(f"{mode}: expected {len(qids)} result lines, got {len(lines)}")
+        per_query = [
+            metrics([cisi.doc_id(r["path"]) for r in line["results"]], collection.relevant[qid])
+            for qid, line in zip(qids, lines)
+        ]
+        scores[mode] = [sum(column) / len(per_query) for column in zip(*per_query)]
+
+    files = status["files"]
+    print(f"CISI: {len(collection.docs)} documents in {len(cisi.FORMATS)} formats, {len(qids)} judged queries; "
+          f"model {status['model']}")
+    print(f"index: {files['indexed']} files indexed, {files['failed']} failed, {files['empty']} without text, "
+          f"{status['chunks']} chunks, {seconds:.1f} s (CLI wall time incl. start-up)")
+    for failure in status["failures"][:5]:
+        print(f"  problem: {failure['path']}: {failure['reason']}")
+    print(f"\n{'mode':8s} {'nDCG@10':>8s} {'MAP@10':>8s} {'R@10':>8s} {'reference nDCG@10 (raw text)':>30s}")
+    for mode in MODES:
+        ndcg, ap, recall = scores[mode]
+        print(f"{mode:8s} {ndcg:8.3f} {ap:8.3f} {recall:8.3f} {REFERENCE[mode]:30.3f}")
+    hybrid = scores["hybrid"][0]
+    verdict = "PASS" if hybrid >= TARGET else "BELOW TARGET"
+    print(f"\nhybrid nDCG@10 {hybrid:.3f}, target >= {TARGET:.2f}: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Shared fixtures: the real default model, prepared once per test session."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from kenning.embed import Embedder  # noqa: E402
+from kenning.models.library import ModelLibrary, default_source_folder  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def source_folder() -> Path:
+    return default_source_folder()
+
+
+@pytest.fixture(scope="session")
+def model_data_dir(tmp_path_factory) -> Path:
+    """A data dir whose library holds the prepared default model (converted + quantized once)."""
+    data_dir = tmp_path_factory.mktemp("kenning-data")
+    ModelLibrary(data_dir).get()
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def default_model(model_data_dir):
+    return ModelLibrary(model_data_dir).get()
+
+
+@pytest.fixture(scope="session")
+def embedder(default_model) -> Embedder:
+    return Embedder(default_model.path, default_model.spec)
+
+
+@pytest.fixture
+def data_dir(tmp_path, model_data_dir) -> Path:
+    """A fresh data dir that reuses the prepared model (copied, as a user's would be)."""
+    target = tmp_path / "data"
+    (target / "models").mkdir(parents=True)
+    for item in (model_data_dir / "models").iterdir():
+        if item.is_file():
+            shutil.copy2(item, target / "models" / item.name)
+    return target

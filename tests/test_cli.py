@@ -1,0 +1,113 @@
+"""The CLI contract that scripts depend on, run as a user would: `python -m kenning ...`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from docmaker import write_document, write_junk
+from test_engine import make_corpus
+
+
+def kenning(data_dir: Path, *args: str, stdin: str | None = None, check: bool = True):
+    result = subprocess.run(
+        [sys.executable, "-m", "kenning", "--data-dir", str(data_dir), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def indexed_dir(data_dir, tmp_path):
+    corpus = make_corpus(tmp_path / "docs")
+    write_junk(corpus / "broken.pdf", 2000)
+    result = kenning(data_dir, "index", str(corpus))
+    assert "Indexed 15 files" in result.stderr and "1 failed" in result.stderr
+    return data_dir, corpus
+
+
+def test_search_json_contract(indexed_dir):
+    data_dir, corpus = indexed_dir
+    out = kenning(data_dir, "search", "--json", "--limit", "3", "how do telescopes work").stdout
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    answer = json.loads(lines[0])
+    assert answer["query"] == "how do telescopes work"
+    assert len(answer["results"]) == 3
+    first = answer["results"][0]
+    assert set(first) == {"path", "score", "page", "snippet"}
+    assert first["path"] == str(corpus / "astronomy.pdf") and first["page"] == 1
+    scores = [r["score"] for r in answer["results"]]
+    assert scores == sorted(scores, reverse=True)
+    txt = json.loads(kenning(data_dir, "search", "--json", "--limit", "1", "espresso").stdout)
+    assert txt["results"][0]["page"] is None
+
+
+def test_batch_from_stdin_and_file(indexed_dir, tmp_path):
+    data_dir, corpus = indexed_dir
+    queries = "largest animal in the sea\n\ninsects that make honey\n"
+    out = kenning(data_dir, "search", "--json", "--batch", "-", stdin=queries).stdout.splitlines()
+    assert [json.loads(line)["query"] for line in out] == ["largest animal in the sea", "insects that make honey"]
+    assert Path(json.loads(out[1])["results"][0]["path"]).name == "bees.fb2"
+    batch = tmp_path / "queries.txt"
+    batch.write_text("eruption of lava\n")
+    out = kenning(data_dir, "search", "--json", "--batch", str(batch)).stdout
+    assert Path(json.loads(out)["results"][0]["path"]).name == "volcano.pptx"
+
+
+def test_plain_search_output_and_filters(indexed_dir):
+    data_dir, corpus = indexed_dir
+    out = kenning(data_dir, "search", "--type", "pdf", "museum visitors").stdout
+    assert out.startswith(" 1. " + str(corpus / "report.pdf")) and "(page 2)" in out
+
+
+def test_empty_query_is_a_clear_error(indexed_dir):
+    data_dir, _ = indexed_dir
+    result = kenning(data_dir, "search", "?!", check=False)
+    assert result.returncode == 2
+    assert "no words" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_status_lists_failures(indexed_dir):
+    data_dir, corpus = indexed_dir
+    status = json.loads(kenning(data_dir, "status", "--json").stdout)
+    assert status["files"]["indexed"] == 15 and status["files"]["failed"] == 1
+    assert status["model"] == "all-minilm-l6-v2"
+    assert status["folders"] == [str(corpus)]
+    assert status["chunks"] >= 15 and status["database_bytes"] > 0
+    assert status["failures"][0]["path"] == str(corpus / "broken.pdf")
+    text = kenning(data_dir, "status").stdout
+    assert "broken.pdf" in text and "15 indexed" in text
+
+
+def test_first_use_prepares_the_default_model(tmp_path):
+    docs = tmp_path / "docs"
+    write_document(docs / "a.txt", "A", ["Lighthouses guide ships along rocky coasts."])
+    result = kenning(tmp_path / "fresh", "index", str(docs))
+    assert "converting all-MiniLM-L6-v2" in result.stderr and "Indexed 1 files" in result.stderr
+    out = kenning(tmp_path / "fresh", "search", "--json", "coastal navigation aid").stdout
+    assert json.loads(out)["results"][0]["path"] == str(docs / "a.txt")
+
+
+def test_models_commands(tmp_path, source_folder, model_data_dir):
+    data_dir = tmp_path / "data"
+    listing = kenning(data_dir, "models", "list").stdout
+    assert "all-minilm-l6-v2" in listing and "bge-small-en-v1.5" in listing
+    out = tmp_path / "minilm-q4.gguf"
+    kenning(data_dir, "models", "convert", str(source_folder), "--quant", "q4_k_m", "-o", str(out))
+    assert out.is_file()
+    imported = kenning(data_dir, "models", "import", str(out), "--name", "minilm-q4")
+    assert "384 dimensions" in imported.stdout
+    assert "minilm-q4" in kenning(data_dir, "models", "list").stdout
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 20)
+    failed = kenning(data_dir, "models", "import", str(bad), check=False)
+    assert failed.returncode == 1 and "bad.gguf" in failed.stderr and "Traceback" not in failed.stderr
