@@ -65,7 +65,7 @@ def test_batch_from_stdin_and_file(indexed_dir, tmp_path):
 
 def test_plain_search_output_and_filters(indexed_dir):
     data_dir, corpus = indexed_dir
-    out = kenning(data_dir, "search", "--type", "pdf", "museum visitors").stdout
+    out = kenning(data_dir, "search", "--type", "pdf", "fossil exhibition visitors").stdout
     assert out.startswith(" 1. " + str(corpus / "report.pdf")) and "(page 2)" in out
 
 
