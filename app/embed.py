@@ -125,6 +125,8 @@ class Embedder:
         params.n_threads = self.threads
         params.n_threads_batch = self.threads
         params.pooling_type = _POOLING.get(self.spec.pooling, 1)
+        if os.environ.get('KENNING_FA'):
+            params.flash_attn_type = int(os.environ['KENNING_FA'])
         with quiet_llama():
             ctx = llama.llama_init_from_model(self._model, params)
         if not ctx:

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from cisi_reader import find_cisi, read_documents  # noqa: E402
+import cisi  # noqa: E402
 
 from kenning.chunk import chunk_document  # noqa: E402
 from kenning.embed import Embedder, EmbedderSettings, physical_cores  # noqa: E402
@@ -72,7 +72,8 @@ def main() -> int:
     parser.add_argument("--naive", action="store_true", help="also time Llama.embed (slow)")
     options = parser.parse_args()
 
-    documents = read_documents(find_cisi(options.cisi))
+    collection = cisi.load(options.cisi or cisi.default_cisi())
+    documents = [(doc.get("T", ""), doc.get("W", "")) for _, doc in sorted(collection.docs.items())]
     if options.limit:
         documents = documents[: options.limit]
     with tempfile.TemporaryDirectory() as scratch:
@@ -80,7 +81,7 @@ def main() -> int:
         embedder = Embedder(model.path, model.spec, EmbedderSettings(threads=options.threads))
         texts = []
         for doc in documents:
-            document = Document([Section(f"{doc.title}\n\n{doc.text}")])
+            document = Document([Section(f"{doc[0]}\n\n{doc[1]}")])
             texts += [c.text for c in chunk_document(document, embedder.count_tokens, embedder.window)]
         tokens = sum(embedder.count_tokens(t) for t in texts)
         n = len(documents)
