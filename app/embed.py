@@ -12,8 +12,10 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,9 +87,14 @@ class Embedder:
         self.batch_tokens = max(self.settings.batch_tokens, self.window)
         self.max_sequences = max(1, min(256, self.batch_tokens // 8))
         self.threads = self.settings.threads or physical_cores()
-        self._ctx = self._new_context()
-        self._batch = llama_cpp.llama_batch_init(self.batch_tokens, 0, self.max_sequences)
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
+        # A small model on the CPU runs faster as independent one-thread contexts working on
+        # different batches than as one context whose threads meet at a barrier after every op
+        # (and it degrades gracefully when other programs want the cores). On a GPU, one context.
+        if self.backend == "gpu":
+            self._contexts = [self._new_context(self.threads)]
+        else:
+            self._contexts = [self._new_context(1) for _ in range(self.threads)]
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -113,7 +120,7 @@ class Embedder:
         params.n_gpu_layers = n_gpu_layers
         return self._llama.llama_model_load_from_file(str(self.path).encode(), params)
 
-    def _new_context(self):
+    def _new_context(self, threads: int) -> "_Context":
         llama = self._llama
         params = llama.llama_context_default_params()
         params.embeddings = True
@@ -122,27 +129,21 @@ class Embedder:
         params.n_ubatch = self.batch_tokens
         params.n_seq_max = self.max_sequences
         params.kv_unified = True  # else llama.cpp sizes the context per sequence, 256 tokens each
-        params.n_threads = self.threads
-        params.n_threads_batch = self.threads
+        params.n_threads = threads
+        params.n_threads_batch = threads
         params.pooling_type = _POOLING.get(self.spec.pooling, 1)
-        if os.environ.get('KENNING_FA'):
-            params.flash_attn_type = int(os.environ['KENNING_FA'])
         with quiet_llama():
             ctx = llama.llama_init_from_model(self._model, params)
         if not ctx:
             raise ModelError(f"{self.path}: llama.cpp could not create an embedding context")
-        return ctx
+        return _Context(llama, ctx, llama.llama_batch_init(self.batch_tokens, 0, self.max_sequences), self)
 
     def close(self) -> None:
-        llama = self._llama
-        if getattr(self, "_batch", None) is not None:
-            llama.llama_batch_free(self._batch)
-            self._batch = None
-        if getattr(self, "_ctx", None):
-            llama.llama_free(self._ctx)
-            self._ctx = None
+        for context in getattr(self, "_contexts", []):
+            context.free()
+        self._contexts = []
         if getattr(self, "_model", None):
-            llama.llama_model_free(self._model)
+            self._llama.llama_model_free(self._model)
             self._model = None
 
     def __del__(self):
@@ -198,29 +199,75 @@ class Embedder:
         self, token_lists: list[list[int]], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         result = np.zeros((len(token_lists), self.dimensions), dtype=np.float32)
+        batches = self._plan_batches(token_lists)
+        if len(self._contexts) == 1 or len(batches) == 1:
+            for batch in batches:
+                self._contexts[0].run(batch, token_lists, result)
+                if progress:
+                    progress(len(batch))
+        else:
+            self._run_parallel(batches, token_lists, result, progress)
+        return _normalise(result) if self.spec.normalize else result
+
+    def _plan_batches(self, token_lists: list[list[int]]) -> list[list[int]]:
+        """Indices grouped into batches of at most `batch_tokens` tokens, similar lengths together."""
         order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
+        batches: list[list[int]] = []
         batch: list[int] = []
         used = 0
         for i in order:
             size = max(1, len(token_lists[i]))
             if batch and (used + size > self.batch_tokens or len(batch) == self.max_sequences):
-                self._run_batch(batch, token_lists, result)
-                if progress:
-                    progress(len(batch))
+                batches.append(batch)
                 batch, used = [], 0
             batch.append(i)
             used += size
         if batch:
-            self._run_batch(batch, token_lists, result)
-            if progress:
-                progress(len(batch))
-        return _normalise(result) if self.spec.normalize else result
+            batches.append(batch)
+        return batches[::-1]  # longest first, so the parallel workers finish together
 
-    def _run_batch(self, indices: list[int], token_lists: list[list[int]], out: np.ndarray) -> None:
-        llama, batch = self._llama, self._batch
+    def _run_parallel(self, batches, token_lists, result, progress) -> None:
+        work: queue.SimpleQueue = queue.SimpleQueue()
+        for batch in batches:
+            work.put(batch)
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def worker(context: _Context) -> None:
+            while not errors:
+                try:
+                    batch = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    context.run(batch, token_lists, result)  # llama.cpp runs without the GIL
+                except BaseException as exc:
+                    errors.append(exc)
+                    return
+                if progress:
+                    with lock:
+                        progress(len(batch))
+
+        threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in self._contexts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+
+class _Context:
+    """One llama.cpp context with its batch buffer; used by one thread at a time."""
+
+    def __init__(self, llama, ctx, batch, owner: Embedder):
+        self.llama, self.ctx, self.batch, self.owner = llama, ctx, batch, owner
+
+    def run(self, indices: list[int], token_lists: list[list[int]], out: np.ndarray) -> None:
+        llama, batch, owner = self.llama, self.batch, self.owner
         n = 0
         for seq, i in enumerate(indices):
-            tokens = token_lists[i] or self.tokenize("")
+            tokens = token_lists[i] or owner.tokenize("")
             for pos, token in enumerate(tokens):
                 batch.token[n] = token
                 batch.pos[n] = pos
@@ -229,14 +276,22 @@ class Embedder:
                 batch.logits[n] = True
                 n += 1
         batch.n_tokens = n
-        status = llama.llama_encode(self._ctx, batch)
+        status = llama.llama_encode(self.ctx, batch)
         if status != 0:
-            raise ModelError(f"{self.path.name}: llama.cpp failed to embed a batch (code {status})")
+            raise ModelError(f"{owner.path.name}: llama.cpp failed to embed a batch (code {status})")
         for seq, i in enumerate(indices):
-            pointer = llama.llama_get_embeddings_seq(self._ctx, seq)
+            pointer = llama.llama_get_embeddings_seq(self.ctx, seq)
             if not pointer:
-                raise ModelError(f"{self.path.name}: llama.cpp returned no embedding")
-            out[i] = np.ctypeslib.as_array(pointer, shape=(self.dimensions,))
+                raise ModelError(f"{owner.path.name}: llama.cpp returned no embedding")
+            out[i] = np.ctypeslib.as_array(pointer, shape=(owner.dimensions,))
+
+    def free(self) -> None:
+        if self.batch is not None:
+            self.llama.llama_batch_free(self.batch)
+            self.batch = None
+        if self.ctx:
+            self.llama.llama_free(self.ctx)
+            self.ctx = None
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

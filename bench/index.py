@@ -81,8 +81,8 @@ def main() -> int:
             start = time.perf_counter()
             engine.search(query, 10, mode=args.mode)
             times.append((time.perf_counter() - start) * 1000)
-    print(f"search:   {len(times)} queries ({args.mode}, limit 10): p50 {percentile(times, 50):.1f} ms, "
-          f"p95 {percentile(times, 95):.1f} ms, mean {statistics.mean(times):.1f} ms, max {max(times):.1f} ms")
+        print(f"search:   {len(times)} queries ({args.mode}, limit 10): p50 {percentile(times, 50):.1f} ms, "
+              f"p95 {percentile(times, 95):.1f} ms, mean {statistics.mean(times):.1f} ms, max {max(times):.1f} ms")
     return 0
 
 
