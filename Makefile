@@ -27,7 +27,7 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) bench/embed.py
+	$(PY) bench/embed.py --naive
 	$(PY) bench/quality.py
 	$(PY) bench/index.py
 
