@@ -81,7 +81,11 @@ class Engine:
         return self._embedder
 
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
-        return Indexer(self.store, self.embedder, self.index_settings, progress).index(paths)
+        indexer = Indexer(self.store, self.embedder, self.index_settings, progress)
+        try:
+            return indexer.index(paths)
+        finally:
+            indexer.close()
 
     def search(self, query: str, limit: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[SearchResult]:
         return Searcher(self.store, self.embedder).search(query, limit, filters, mode)

@@ -19,13 +19,13 @@ import numpy as np
 from kenning import extract
 from kenning.chunk import Chunk, chunk_document
 from kenning.embed import Embedder
+from kenning.exclude import Exclusions
 from kenning.extract import Document, ExtractionError, UnsupportedFile
 from kenning.sandbox import ExtractionSandbox
 from kenning.store import NewChunk, Store
 
 log = logging.getLogger(__name__)
 
-SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "site-packages"})
 EMBED_BATCH_CHUNKS = 64
 
 
@@ -59,6 +59,7 @@ class IndexReport:
     failed: int = 0
     unsupported: int = 0
     removed: int = 0
+    renamed: int = 0
     chunks: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -89,8 +90,9 @@ def content_hash(path: str) -> str:
     return digest.hexdigest()
 
 
-def walk_files(root: str, warnings: list[str]) -> Iterator[str]:
-    """Regular files under `root`, following directory links once each (no symlink loops)."""
+def walk_files(root: str, exclusions: Exclusions, warnings: list[str]) -> Iterator[str]:
+    """Regular files under `root` that are not excluded, following directory links once each
+    (so a symlink loop ends)."""
     seen_dirs: set[str] = set()
     stack = [root]
     while stack:
@@ -105,10 +107,11 @@ def walk_files(root: str, warnings: list[str]) -> Iterator[str]:
             warnings.append(f"{directory}: cannot list folder ({exc.strerror or exc})")
             continue
         for entry in entries:
-            if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
-                continue
             try:
-                if entry.is_dir():
+                is_dir = entry.is_dir()
+                if exclusions.skips(entry.path, root, is_dir):
+                    continue
+                if is_dir:
                     stack.append(entry.path)
                 elif entry.is_file():
                     yield entry.path
@@ -129,14 +132,21 @@ class Indexer:
         self.settings = settings or IndexSettings()
         self.on_progress = progress or (lambda p: None)
         self.window = min(self.settings.chunk_tokens, embedder.window)
+        self._extraction: ExtractionSandbox | None = None  # the child process, kept between calls
 
     def index(self, paths: list[Path]) -> IndexReport:
         report = IndexReport()
         started = time.monotonic()
         candidates = self._scan(paths, report)
-        progress = IndexProgress(files_total=len(candidates))
+        self._index_candidates(candidates, report, IndexProgress(files_total=len(candidates)))
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _index_candidates(self, candidates: list[_Candidate], report: IndexReport, progress: IndexProgress) -> None:
         self.on_progress(progress)
-        sandbox = ExtractionSandbox(self.settings.timeout_s, self.settings.memory_mb)
+        if not candidates:
+            return
+        sandbox = self._sandbox()
         pending: list[_Extracted] = []
         try:
             for i, candidate in enumerate(candidates):
@@ -156,40 +166,91 @@ class Indexer:
             progress.chunks_done += self._embed_and_store(pending, report)
             progress.files_done = len(candidates)
             self.on_progress(progress)
-        finally:
-            sandbox.close()
-        report.seconds = time.monotonic() - started
-        return report
+        except BaseException:
+            sandbox.close()  # a request may still be in flight: start clean next time
+            raise
+
+    def _sandbox(self) -> ExtractionSandbox:
+        if self._extraction is None:
+            self._extraction = ExtractionSandbox(self.settings.timeout_s, self.settings.memory_mb)
+        return self._extraction
+
+    def close(self) -> None:
+        if self._extraction is not None:
+            self._extraction.close()
+            self._extraction = None
 
     # -- scanning ---------------------------------------------------------------------------
 
+    def exclusions(self) -> Exclusions:
+        return Exclusions(self.store.global_excludes(), self.store.folder_excludes())
+
     def _scan(self, paths: list[Path], report: IndexReport) -> list[_Candidate]:
-        """Files that need (re)indexing; unchanged files are counted, vanished ones removed."""
-        candidates: list[_Candidate] = []
-        seen_real: set[str] = set()
+        """Files that need (re)indexing. Unchanged files are counted, vanished ones removed, and a
+        vanished file whose content reappears under a new name is renamed, not re-embedded."""
+        exclusions = self.exclusions()
+        found: list[tuple[str, int | None]] = []
+        gone: set[str] = set()
         for given in paths:
             path = os.path.abspath(os.fspath(given))
             if os.path.isdir(path):
                 folder_id = self.store.add_folder(path)
-                found = list(walk_files(path, report.warnings))
-                gone = set(self.store.files_under(folder_id)) - set(found)
-                report.removed += self.store.remove_files(sorted(gone))
+                files = list(walk_files(path, exclusions, report.warnings))
+                gone |= set(self.store.files_under(folder_id)) - set(files)
+                found += [(f, folder_id) for f in files]
             elif os.path.isfile(path):
-                folder_id, found = self._folder_of(path), [path]
+                found.append((path, self._folder_of(path)))
             else:
                 report.warnings.append(f"{path}: no such file or folder")
+        return self._candidates(found, gone, report)
+
+    def _candidates(self, found: list[tuple[str, int | None]], gone: set[str], report: IndexReport) -> list[_Candidate]:
+        candidates: list[_Candidate] = []
+        seen_real: set[str] = set()
+        for file_path, folder_id in found:
+            real = os.path.realpath(file_path)
+            if real in seen_real:
                 continue
-            for file_path in found:
-                real = os.path.realpath(file_path)
-                if real in seen_real:
-                    continue
-                seen_real.add(real)
-                report.scanned += 1
-                candidate = self._candidate(file_path, folder_id, report)
-                if candidate is not None:
-                    candidates.append(candidate)
+            seen_real.add(real)
+            report.scanned += 1
+            candidate = self._candidate(file_path, folder_id, report)
+            if candidate is not None and not self._renamed(candidate, gone, report):
+                candidates.append(candidate)
+        report.removed += self.store.remove_files(sorted(gone))
         candidates.sort(key=lambda c: -c.mtime)  # recently modified first
         return candidates
+
+    def _renamed(self, candidate: _Candidate, gone: set[str], report: IndexReport) -> bool:
+        """Is this new path a file that moved here (same content as one that vanished)?"""
+        for record in self.store.files_by_hash(candidate.content_hash or ""):
+            if record.path in gone and record.status == "indexed":
+                self.store.rename_file(
+                    record.path, candidate.path, folder_id=candidate.folder_id,
+                    file_type=extract.file_type(Path(candidate.path)), size=candidate.size, mtime=candidate.mtime,
+                )
+                gone.discard(record.path)
+                report.renamed += 1
+                return True
+        return False
+
+    def process(self, paths: list[str]) -> IndexReport:
+        """Bring the given files up to date: (re)index changed ones, drop vanished ones, follow
+        renames. Used by the watch service for the paths its events and queue name."""
+        report = IndexReport()
+        started = time.monotonic()
+        exclusions = self.exclusions()
+        folders = self.store.folders()
+        found, gone = [], set()
+        for path in paths:
+            folder = next((f for f in folders if path.startswith(f[1].rstrip(os.sep) + os.sep)), None)
+            if os.path.isfile(path) and (folder is None or not exclusions.why(path, folder[1])):
+                found.append((path, folder[0] if folder else None))
+            elif self.store.file(path) is not None:
+                gone.add(path)
+        candidates = self._candidates(found, gone, report)
+        self._index_candidates(candidates, report, IndexProgress(files_total=len(candidates)))
+        report.seconds = time.monotonic() - started
+        return report
 
     def _folder_of(self, path: str) -> int | None:
         for folder_id, folder in self.store.folders():

@@ -23,7 +23,7 @@ from kenning.errors import IndexError_
 from kenning.paths import private_dir
 
 DATABASE_NAME = "kenning.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -64,6 +64,15 @@ _MIGRATIONS: dict[int, str] = {
         tokenize='porter unicode61 remove_diacritics 2'
     );
     """,
+    2: """
+    ALTER TABLE folders ADD COLUMN exclude TEXT NOT NULL DEFAULT '';
+    CREATE TABLE queue (
+        path TEXT PRIMARY KEY,
+        priority REAL NOT NULL,        -- the file's mtime: recently modified first
+        enqueued_at REAL NOT NULL
+    );
+    CREATE INDEX queue_priority ON queue(priority DESC);
+    """,
 }
 
 
@@ -88,6 +97,11 @@ class NewChunk:
     char_start: int
     char_end: int
     text: str
+
+
+def _like_prefix(folder: str) -> str:
+    escaped = folder.rstrip("/\\").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + os.sep.replace("\\", "\\\\") + "%"
 
 
 class Store:
@@ -182,6 +196,67 @@ class Store:
     def folders(self) -> list[tuple[int, str]]:
         return list(self.db.execute("SELECT id, path FROM folders ORDER BY path"))
 
+    def global_excludes(self) -> tuple[str, ...]:
+        return tuple(line for line in (self.get_meta("exclude") or "").splitlines() if line.strip())
+
+    def set_global_excludes(self, patterns: tuple[str, ...]) -> None:
+        with self.transaction():
+            self.set_meta("exclude", "\n".join(patterns))
+
+    def folder_excludes(self) -> dict[str, tuple[str, ...]]:
+        return {
+            path: tuple(line for line in exclude.splitlines() if line.strip())
+            for path, exclude in self.db.execute("SELECT path, exclude FROM folders")
+        }
+
+    def set_folder_exclude(self, path: str, patterns: tuple[str, ...]) -> None:
+        self.db.execute("UPDATE folders SET exclude = ? WHERE path = ?", ("\n".join(patterns), path))
+
+    def remove_folder(self, path: str) -> int:
+        """Forget a folder and everything indexed from it; returns the files removed."""
+        row = self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return 0
+        removed = self.remove_files(self.files_under(row[0]))
+        with self.transaction():
+            self.db.execute("DELETE FROM folders WHERE id = ?", (row[0],))
+            self.db.execute("DELETE FROM queue WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+                            (path, _like_prefix(path)))
+        return removed
+
+    def folder_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {path: {} for _, path in self.folders()}
+        for path, status, n in self.db.execute(
+            "SELECT d.path, f.status, count(*) FROM files f JOIN folders d ON d.id = f.folder_id "
+            "GROUP BY d.path, f.status"
+        ):
+            counts.setdefault(path, {})[status] = n
+        return counts
+
+    # -- the persistent work queue ---------------------------------------------------------
+
+    def enqueue(self, items: Iterable[tuple[str, float]]) -> None:
+        """Add (path, priority) pairs; a path already queued keeps one entry, highest priority."""
+        with self.transaction():
+            for path, priority in items:
+                self.db.execute(
+                    "INSERT INTO queue(path, priority, enqueued_at) VALUES (?, ?, ?) ON CONFLICT(path) "
+                    "DO UPDATE SET priority = max(priority, excluded.priority)",
+                    (path, priority, time.time()),
+                )
+
+    def next_queued(self, limit: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM queue ORDER BY priority DESC LIMIT ?", (limit,))]
+
+    def dequeue(self, paths: Iterable[str]) -> None:
+        with self.transaction():
+            for path in paths:
+                self.db.execute("DELETE FROM queue WHERE path = ?", (path,))
+
+    def queued_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM queue").fetchone()[0]
+
     # -- files -----------------------------------------------------------------------------
 
     def file(self, path: str) -> FileRecord | None:
@@ -194,6 +269,28 @@ class Store:
 
     def files_under(self, folder_id: int) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT path FROM files WHERE folder_id = ?", (folder_id,))]
+
+    def files_by_hash(self, content_hash: str) -> list[FileRecord]:
+        rows = self.db.execute(
+            "SELECT id, path, folder_id, file_type, size, mtime, content_hash, status, error, "
+            "chunk_count FROM files WHERE content_hash = ?",
+            (content_hash,),
+        )
+        return [FileRecord(*row) for row in rows]
+
+    def rename_file(
+        self, old_path: str, new_path: str, *, folder_id: int | None, file_type: str, size: int, mtime: float
+    ) -> None:
+        """A move or rename: the chunks and vectors stay, only the path changes."""
+        with self.transaction():
+            replaced = self.file(new_path)
+            if replaced is not None and new_path != old_path:
+                self._delete_chunks(replaced.id)
+                self.db.execute("DELETE FROM files WHERE id = ?", (replaced.id,))
+            self.db.execute(
+                "UPDATE files SET path = ?, folder_id = ?, size = ?, mtime = ?, file_type = ? WHERE path = ?",
+                (new_path, folder_id, size, mtime, file_type, old_path),
+            )
 
     def touch_file(self, file_id: int, size: int, mtime: float) -> None:
         self.db.execute("UPDATE files SET size = ?, mtime = ? WHERE id = ?", (size, mtime, file_id))
