@@ -4,6 +4,9 @@
     kenning [--data-dir DIR] search [--json] [--limit N] [--batch FILE] [QUERY]
     kenning [--data-dir DIR] status [--json]
     kenning [--data-dir DIR] models list|import PATH|convert HF_DIR [--quant Q] [-o OUT]
+    kenning [--data-dir DIR] folders add|remove|list|exclude ...
+    kenning [--data-dir DIR] watch [PATH...]      (the indexing service, in the foreground)
+    kenning [--data-dir DIR] pause|resume
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import time
 from pathlib import Path
 
 from kenning import __version__
@@ -24,6 +29,7 @@ from kenning.models.library import ModelLibrary
 from kenning.paths import default_data_dir
 from kenning.progress import ProgressLine
 from kenning.search import Filters, parse_date
+from kenning.service import Service, ServiceLock, read_status, set_paused
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -57,6 +63,26 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="what is indexed, what failed and why")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--why", type=Path, metavar="PATH", help="explain whether and why PATH is excluded")
+
+    folders = commands.add_parser("folders", help="the folders Kenning indexes and watches")
+    folder_commands = folders.add_subparsers(dest="folders_command", required=True)
+    folders_add = folder_commands.add_parser("add", help="add folders (the service indexes and watches them)")
+    folders_add.add_argument("paths", nargs="+", type=Path)
+    folders_add.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                             help="a .gitignore-style pattern to leave out; repeatable")
+    folders_remove = folder_commands.add_parser("remove", help="stop indexing folders and forget their files")
+    folders_remove.add_argument("paths", nargs="+", type=Path)
+    folders_list = folder_commands.add_parser("list", help="folders with their counts and exclusions")
+    folders_list.add_argument("--json", action="store_true")
+    folders_exclude = folder_commands.add_parser("exclude", help="set global exclusion patterns (all folders)")
+    folders_exclude.add_argument("patterns", nargs="*")
+
+    watch = commands.add_parser("watch", help="run the indexing service: index, then follow changes")
+    watch.add_argument("paths", nargs="*", type=Path, help="folders to add before starting")
+    watch.add_argument("--pause-on-battery", action="store_true")
+    commands.add_parser("pause", help="pause the running service's indexing")
+    commands.add_parser("resume", help="resume the running service's indexing")
 
     models = commands.add_parser("models", help="list, import or convert embedding models")
     model_commands = models.add_subparsers(dest="models_command", required=True)
@@ -82,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "models":
             return cmd_models(args)
+        if args.command in ("pause", "resume"):
+            set_paused(args.data_dir or default_data_dir(), args.command == "pause")
+            print(f"Indexing {'paused' if args.command == 'pause' else 'resumed'}.")
+            return 0
+        handlers = {"index": cmd_index, "search": cmd_search, "status": cmd_status,
+                    "folders": cmd_folders, "watch": cmd_watch}
         with _engine(args) as engine:
-            return {"index": cmd_index, "search": cmd_search, "status": cmd_status}[args.command](engine, args)
+            return handlers[args.command](engine, args)
     except KenningError as exc:
         print(f"kenning: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, QueryError) else EXIT_ERROR
@@ -108,10 +140,18 @@ def _engine(args) -> Engine:
 
 
 def cmd_index(engine: Engine, args) -> int:
-    line = ProgressLine()
-    engine.embedder  # prepare the model before the progress bar starts
-    report = engine.index(args.paths, progress=line.index)
-    line.clear()
+    lock = ServiceLock(engine.data_dir)
+    try:
+        lock.acquire()
+    except KenningError:
+        return _hand_to_service(engine, args.paths)
+    try:
+        line = ProgressLine()
+        engine.embedder  # prepare the model before the progress bar starts
+        report = engine.index(args.paths, progress=line.index)
+        line.clear()
+    finally:
+        lock.release()
     for warning in report.warnings:
         print(f"kenning: warning: {warning}", file=sys.stderr)
     for path, reason in report.failures:
@@ -124,6 +164,74 @@ def cmd_index(engine: Engine, args) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _hand_to_service(engine: Engine, paths: list[Path]) -> int:
+    """The service owns writes while it runs: give it the work instead of competing with it."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            engine.add_folder(path)
+        else:
+            files.append((str(path.absolute()), path.stat().st_mtime if path.exists() else 0.0))
+    engine.store.enqueue(files)
+    print("kenning: the Kenning service is running; it will index these (see `kenning status`).", file=sys.stderr)
+    return 0
+
+
+def cmd_folders(engine: Engine, args) -> int:
+    if args.folders_command == "add":
+        for path in args.paths:
+            print(f"Added {engine.add_folder(path, tuple(args.exclude))}")
+        if not ServiceLock(engine.data_dir).held_elsewhere():
+            print("Run `kenning watch` (or the app) to index and watch it, or `kenning index` once.")
+    elif args.folders_command == "remove":
+        for path in args.paths:
+            print(f"Removed {path} ({engine.remove_folder(path)} files forgotten)")
+    elif args.folders_command == "exclude":
+        engine.set_global_excludes(tuple(args.patterns))
+        print(f"Global exclusions: {', '.join(args.patterns) or '(none beyond the built-in ones)'}")
+    else:
+        folders = engine.folders()
+        if args.json:
+            print(json.dumps([vars(f) | {"exclude": list(f.exclude)} for f in folders], ensure_ascii=False, indent=2))
+        for folder in [] if args.json else folders:
+            excluded = f"; excludes {', '.join(folder.exclude)}" if folder.exclude else ""
+            print(f"{folder.path}: {folder.files} files, {folder.failed} problems{excluded}")
+    return 0
+
+
+def cmd_watch(engine: Engine, args) -> int:
+    for path in args.paths:
+        engine.add_folder(path)
+    if not engine.folders():
+        raise KenningError("no folders to watch: give one, e.g. `kenning watch ~/Documents`")
+    engine.embedder  # prepare the model here, with its progress shown
+    service = Service(engine.data_dir, engine=engine, pause_on_battery=args.pause_on_battery)
+    signal.signal(signal.SIGTERM, _interrupt)
+    service.start()
+    print(f"Watching {', '.join(f.path for f in engine.folders())} (Ctrl+C to stop).", file=sys.stderr)
+    last = ""
+    try:
+        while service.snapshot().state not in ("stopped", "error"):
+            status = service.snapshot()
+            line = f"{status.state}: {status.queued} queued, {status.done} done, {status.failed} failed"
+            if line != last:
+                print(line, file=sys.stderr, flush=True)
+                last = line
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        service.stop()
+    status = service.snapshot()
+    if status.state == "error":
+        raise KenningError(status.message)
+    return 0
+
+
+def _interrupt(*_signal_args) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops `watch` as cleanly as Ctrl+C
 
 
 def _filters(args) -> Filters:
@@ -196,10 +304,28 @@ def _interactive(engine: Engine, args, filters: Filters) -> int:
 
 
 def cmd_status(engine: Engine, args) -> int:
-    status = engine.status()
-    if args.json:
-        print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
+    if args.why:
+        reason = engine.why_excluded(args.why)
+        print(f"{args.why}: {'excluded: ' + reason if reason else 'not excluded'}")
         return 0
+    status = engine.status()
+    service = read_status(engine.store)
+    if args.json:
+        print(json.dumps(status.to_json() | {"service": service.to_json() if service else None},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if service:
+        eta = f", ETA {service.eta_s:.0f} s" if service.eta_s else ""
+        print(f"Service:  {service.state} (pid {service.pid}): {service.queued} queued, {service.done} done, "
+              f"{service.failed} failed, {service.chunks_per_s:.1f} chunks/s{eta}")
+        if service.current and service.state == "indexing":
+            print(f"          now: {service.current}")
+        for folder, reason in service.polled_folders.items():
+            print(f"          {folder} is polled, not watched: {reason}")
+        if service.message:
+            print(f"          {service.message}")
+    else:
+        print("Service:  not running")
     print(f"Index:    {status.database} ({status.database_bytes / 1e6:.1f} MB)")
     print(f"Model:    {status.model or '(none yet)'}")
     print(f"Folders:  {', '.join(status.folders) or '(none)'}")

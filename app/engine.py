@@ -5,11 +5,14 @@ through `Engine`; nothing here imports Qt.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from kenning.embed import Embedder, EmbedderSettings
+from kenning.errors import KenningError
+from kenning.exclude import Exclusions
 from kenning.index import IndexProgress, IndexReport, Indexer, IndexSettings
 from kenning.models.catalogue import DEFAULT_MODEL
 from kenning.models.library import InstalledModel, ModelLibrary
@@ -18,6 +21,14 @@ from kenning.search import Filters, SearchResult, Searcher
 from kenning.store import Store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    path: str
+    exclude: tuple[str, ...]
+    files: int
+    failed: int
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,50 @@ class Engine:
 
     def search(self, query: str, limit: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[SearchResult]:
         return Searcher(self.store, self.embedder).search(query, limit, filters, mode)
+
+    # -- folders and exclusions ------------------------------------------------------------------
+
+    def add_folder(self, path: Path, exclude: tuple[str, ...] = ()) -> str:
+        folder = str(Path(path).expanduser().absolute())
+        if not os.path.isdir(folder):
+            raise KenningError(f"{folder}: not a folder")
+        with self.store.transaction():
+            self.store.add_folder(folder)
+            if exclude:
+                self.store.set_folder_exclude(folder, tuple(exclude))
+        return folder
+
+    def set_folder_exclude(self, path: Path, exclude: tuple[str, ...]) -> None:
+        with self.store.transaction():
+            self.store.set_folder_exclude(str(Path(path).expanduser().absolute()), tuple(exclude))
+
+    def remove_folder(self, path: Path) -> int:
+        """Stop indexing a folder and forget its files; returns how many were removed."""
+        return self.store.remove_folder(str(Path(path).expanduser().absolute()))
+
+    def folders(self) -> list[FolderInfo]:
+        counts = self.store.folder_counts()
+        excludes = self.store.folder_excludes()
+        return [
+            FolderInfo(path, excludes.get(path, ()), counts.get(path, {}).get("indexed", 0),
+                       counts.get(path, {}).get("failed", 0) + counts.get(path, {}).get("empty", 0))
+            for _, path in self.store.folders()
+        ]
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        return self.store.failures()
+
+    def set_global_excludes(self, patterns: tuple[str, ...]) -> None:
+        self.store.set_global_excludes(tuple(patterns))
+
+    def why_excluded(self, path: Path) -> str | None:
+        """Why `path` is not indexed, or None if it is (or would be)."""
+        target = str(Path(path).expanduser().absolute())
+        exclusions = Exclusions(self.store.global_excludes(), self.store.folder_excludes())
+        for _, folder in self.store.folders():
+            if target.startswith(folder.rstrip(os.sep) + os.sep):
+                return exclusions.why(target, folder)
+        return "not inside any indexed folder"
 
     def status(self) -> Status:
         counts = self.store.counts()

@@ -233,6 +233,23 @@ class Indexer:
                 return True
         return False
 
+    def move(self, old: str, new: str) -> bool:
+        """Follow a rename reported by the watcher without re-embedding; False if it cannot be
+        followed that way (unknown source, changed content, excluded target...)."""
+        record = self.store.file(old)
+        if record is None or record.status != "indexed" or not os.path.isfile(new):
+            return False
+        folders = self.store.folders()
+        folder = next((f for f in folders if new.startswith(f[1].rstrip(os.sep) + os.sep)), None)
+        if folder is None or self.exclusions().why(new, folder[1]):
+            return False
+        info = os.stat(new)
+        if info.st_size != record.size:
+            return False
+        self.store.rename_file(old, new, folder_id=folder[0], file_type=extract.file_type(Path(new)),
+                               size=info.st_size, mtime=info.st_mtime)
+        return True
+
     def process(self, paths: list[str]) -> IndexReport:
         """Bring the given files up to date: (re)index changed ones, drop vanished ones, follow
         renames. Used by the watch service for the paths its events and queue name."""
@@ -245,7 +262,9 @@ class Indexer:
             folder = next((f for f in folders if path.startswith(f[1].rstrip(os.sep) + os.sep)), None)
             if os.path.isfile(path) and (folder is None or not exclusions.why(path, folder[1])):
                 found.append((path, folder[0] if folder else None))
-            elif self.store.file(path) is not None:
+            elif not os.path.exists(path):  # a file, or a whole folder, that went away
+                gone |= {path} | set(self.store.files_below(path))
+            elif self.store.file(path) is not None:  # now excluded, or no longer a regular file
                 gone.add(path)
         candidates = self._candidates(found, gone, report)
         self._index_candidates(candidates, report, IndexProgress(files_total=len(candidates)))

@@ -267,6 +267,11 @@ class Store:
         ).fetchone()
         return FileRecord(*row) if row else None
 
+    def files_below(self, directory: str) -> list[str]:
+        """Indexed paths inside `directory` (at any depth)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(directory),))]
+
     def files_under(self, folder_id: int) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT path FROM files WHERE folder_id = ?", (folder_id,))]
 
