@@ -68,7 +68,11 @@ class EmbedderSettings:
 
 
 class Embedder:
-    """Embeds documents and queries with one GGUF model. Not thread-safe: use from one thread."""
+    """Embeds documents and queries with one GGUF model.
+
+    Safe to share between threads: each llama.cpp context has a lock, and queries have a context
+    of their own, so a search never waits behind a batch of documents being indexed.
+    """
 
     def __init__(self, model_path: Path, spec: ModelSpec, settings: EmbedderSettings | None = None):
         import llama_cpp
@@ -88,6 +92,8 @@ class Embedder:
         self.batch_tokens = max(self.settings.batch_tokens, self.window)
         self.max_sequences = max(1, min(256, self.batch_tokens // 8))
         self.threads = self.settings.threads or physical_cores()
+        self._query: _Context | None = None
+        self._setup_lock = threading.Lock()
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
         # A small model on the CPU runs faster as independent one-thread contexts working on
         # different batches than as one context whose threads meet at a barrier after every op
@@ -139,10 +145,18 @@ class Embedder:
             raise ModelError(f"{self.path}: llama.cpp could not create an embedding context")
         return _Context(llama, ctx, llama.llama_batch_init(self.batch_tokens, 0, self.max_sequences), self)
 
+    def _query_context(self) -> "_Context":
+        with self._setup_lock:
+            if self._query is None:
+                self._query = self._new_context(self.threads if self.backend == "gpu" else 1)
+            return self._query
+
     def close(self) -> None:
-        for context in getattr(self, "_contexts", []):
-            context.free()
-        self._contexts = []
+        for context in getattr(self, "_contexts", []) + [getattr(self, "_query", None)]:
+            if context is not None:
+                with context.lock:
+                    context.free()
+        self._contexts, self._query = [], None
         if getattr(self, "_model", None):
             self._llama.llama_model_free(self._model)
             self._model = None
@@ -189,7 +203,9 @@ class Embedder:
         """A query vector. A query longer than the window is embedded in windows and averaged."""
         tokens = self.tokenize(self.spec.query_prefix + text)
         if len(tokens) <= self.window:
-            return self._embed_token_lists([tokens])[0]
+            vector = np.zeros((1, self.dimensions), dtype=np.float32)
+            self._query_context().run([0], [tokens], vector)
+            return _normalise(vector)[0] if self.spec.normalize else vector[0]
         log.info("query has %d tokens; embedding it in %d-token windows", len(tokens), self.window)
         body = tokens[1:-1]
         step = self.window - 2
@@ -267,6 +283,7 @@ class _Context:
 
     def __init__(self, llama, ctx, batch, owner: Embedder):
         self.llama, self.ctx, self.batch, self.owner = llama, ctx, batch, owner
+        self.lock = threading.Lock()
         capacity = owner.batch_tokens
         self.tokens = np.ctypeslib.as_array(batch.token, shape=(capacity,))
         self.positions = np.ctypeslib.as_array(batch.pos, shape=(capacity,))
@@ -275,6 +292,10 @@ class _Context:
         self.written_seq = np.full(capacity, -1, dtype=np.int32)
 
     def run(self, indices: list[int], token_lists: list[list[int]], out: np.ndarray) -> None:
+        with self.lock:
+            self._run(indices, token_lists, out)
+
+    def _run(self, indices: list[int], token_lists: list[list[int]], out: np.ndarray) -> None:
         llama, batch, owner = self.llama, self.batch, self.owner
         lists = [token_lists[i] or owner.tokenize("") for i in indices]
         lengths = [len(tokens) for tokens in lists]

@@ -221,9 +221,11 @@ class Indexer:
         return candidates
 
     def _renamed(self, candidate: _Candidate, gone: set[str], report: IndexReport) -> bool:
-        """Is this new path a file that moved here (same content as one that vanished)?"""
+        """Is this new path a file that moved here (same content as one that vanished)? The
+        watcher does not always report the old path (a move into a just-created folder)."""
         for record in self.store.files_by_hash(candidate.content_hash or ""):
-            if record.path in gone and record.status == "indexed":
+            vanished = record.path in gone or not os.path.exists(record.path)
+            if vanished and record.status == "indexed" and record.path != candidate.path:
                 self.store.rename_file(
                     record.path, candidate.path, folder_id=candidate.folder_id,
                     file_type=extract.file_type(Path(candidate.path)), size=candidate.size, mtime=candidate.mtime,

@@ -62,7 +62,7 @@ class ExtractionSandbox:
         self._conn = parent
 
     def _stop(self) -> None:
-        if self._process is not None:
+        if self._process is not None and self._process.pid is not None:
             self._process.kill()
             self._process.join(5)
         if self._conn is not None:

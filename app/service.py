@@ -27,6 +27,7 @@ from kenning.watch import FolderWatcher, Settler
 log = logging.getLogger(__name__)
 
 BATCH_FILES = 16
+RETRY_S = 5.0
 STATUS_KEY = "service_status"
 PAUSED_KEY = "paused"
 
@@ -108,13 +109,14 @@ def on_battery() -> bool:
 
 class Service:
     def __init__(self, data_dir: Path, engine: Engine | None = None, quiet_s: float = 0.3,
-                 pause_on_battery: bool = False):
+                 pause_on_battery: bool = False, poll_s: float = 5.0):
         self.data_dir = private_dir(Path(data_dir))
         self.lock = ServiceLock(self.data_dir)
         self.lock.acquire()
         self._engine = engine
         self.settler = Settler(quiet_s)
         self.pause_on_battery = pause_on_battery
+        self.poll_s = poll_s  # for folders that cannot be watched natively
         self.status = ServiceStatus(pid=os.getpid())
         self._moves: list[tuple[str, str]] = []
         self._moves_lock = threading.Lock()
@@ -168,7 +170,7 @@ class Service:
                 self._engine = Engine(data_dir=self.data_dir)
             engine = self._engine
             indexer = Indexer(engine.store, engine.embedder, engine.index_settings, self._on_progress)
-            self._watcher = FolderWatcher(self.settler.touch, self._on_move)
+            self._watcher = FolderWatcher(self.settler.touch, self._on_move, self.poll_s)
             self._watcher.start()
             self._reconcile(indexer)
             while not self._stop.is_set():
@@ -220,9 +222,17 @@ class Service:
         elif queued:
             self.status.state = "indexing"
             batch = store.next_queued(BATCH_FILES)
-            self._merge(indexer.process(batch))
+            try:
+                self._merge(indexer.process(batch))
+            except Exception as exc:  # e.g. a full disk: keep the work queued, say why, retry later
+                log.exception("indexing failed; retrying in %s s", RETRY_S)
+                self.status.state, self.status.message = "error", f"indexing failed: {exc}"
+                self._publish(force=True)
+                self._stop.wait(RETRY_S)
+                return
             store.dequeue(batch)  # after the files are committed: a crash redoes them, no loss
             self.status.queued = store.queued_count()
+            self.status.message = ""
         else:
             self.status.state, self.status.current, self.status.eta_s = "idle", "", None
         self._publish()

@@ -59,6 +59,19 @@ def passage_rects(page, passage: str) -> list:
     return rects
 
 
+def merge_line_rects(rects: list[QRectF]) -> list[QRectF]:
+    """Join hits that sit side by side on one line (separate searches leave a gap at each space)."""
+    merged: list[QRectF] = []
+    for rect in sorted(rects, key=lambda r: (round(r.center().y()), r.left())):
+        last = merged[-1] if merged else None
+        same_line = last is not None and abs(last.center().y() - rect.center().y()) < rect.height() / 2
+        if same_line and rect.left() - last.right() < rect.height() * 1.5:
+            merged[-1] = last.united(rect)
+        else:
+            merged.append(rect)
+    return merged
+
+
 def render_page(result: SearchResult, passage: str) -> PagePreview:
     import pymupdf
     from PySide6.QtGui import QImage
@@ -69,7 +82,7 @@ def render_page(result: SearchResult, passage: str) -> PagePreview:
         pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
         image = QImage(pixmap.samples, pixmap.width, pixmap.height, pixmap.stride, QImage.Format.Format_RGB888).copy()
         rects = [QRectF(r.x0 * zoom, r.y0 * zoom, r.width * zoom, r.height * zoom) for r in passage_rects(page, passage)]
-        return PagePreview(result, image, doc.page_count, rects)
+        return PagePreview(result, image, doc.page_count, merge_line_rects(rects))
 
 
 def text_preview(result: SearchResult, text: str) -> TextPreview:

@@ -37,10 +37,14 @@ def bold_ranges(text: str, terms: list[str]) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _WORD.finditer(text) if any(word_matches(m.group(), t) for t in terms)]
 
 
-def display_folder(path: str) -> str:
-    folder = str(Path(path).parent)
+def display_path(path: str) -> str:
+    """`path` with the home folder shown as "~"."""
     home = str(Path.home())
-    return "~" + folder[len(home):] if folder == home or folder.startswith(home + "/") else folder
+    return "~" + path[len(home):] if path == home or path.startswith(home + "/") else path
+
+
+def display_folder(path: str) -> str:
+    return display_path(str(Path(path).parent))
 
 
 def display_date(epoch: float) -> str:

@@ -50,14 +50,26 @@ class _Worker(QObject):
         self.newest = 0  # written by the UI thread; an int store is atomic under the GIL
         self._engine: Engine | None = None
 
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine(data_dir=self.data_dir, embedder_settings=self.embedder_settings)
+        return self._engine
+
+    @Slot()
+    def warm_up(self) -> None:
+        """Load the model before the first query needs it (about a second and a half)."""
+        try:
+            self.engine().embedder
+        except Exception as exc:  # the first search reports it properly
+            log.info("search engine not ready yet: %s", exc)
+
     @Slot(object)
     def search(self, request: SearchRequest) -> None:
         if request.id < self.newest:
             return
         outcome = SearchOutcome(request)
         try:
-            if self._engine is None:
-                self._engine = Engine(data_dir=self.data_dir, embedder_settings=self.embedder_settings)
+            self.engine()
             limit = RESULT_LIMIT + (1 if request.exclude_path else 0)
             results = self._engine.search(request.query, limit=limit, filters=request.filters)
             outcome.results = [r for r in results if r.path != request.exclude_path][:RESULT_LIMIT]
@@ -96,6 +108,7 @@ class SearchClient(QObject):
         self._request.connect(self._worker.search)
         self._worker.finished.connect(self._deliver)
         self._thread.start()
+        QMetaObject.invokeMethod(self._worker, "warm_up", Qt.ConnectionType.QueuedConnection)
 
     def submit(self, query: str, filters: Filters | None = None, exclude_path: str | None = None) -> int:
         request = SearchRequest(next(self._ids), query, filters or Filters(), exclude_path)

@@ -1,0 +1,243 @@
+"""The watch service with real files, real inotify events, the real model and a real SQLite file:
+saves become searchable, deletes and renames follow, nothing is lost across restarts and kills."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from docmaker import write_document
+from test_engine import check_consistent
+
+from kenning.engine import Engine
+from kenning.errors import KenningError
+from kenning.service import Service, read_status
+from kenning.store import Store
+
+
+def start_service(data_dir: Path, folder: Path, **kwargs) -> Service:
+    with Engine(data_dir=data_dir) as engine:
+        engine.add_folder(folder)
+    service = Service(data_dir, quiet_s=0.2, **kwargs)
+    service.start()
+    assert service.wait_idle(120), service.snapshot()
+    return service
+
+
+_readers: dict[Path, Engine] = {}
+
+
+def paths_for(service: Service, query: str, limit: int = 5) -> list[str]:
+    """Search as the GUI or CLI would: through a connection of its own, beside the service's."""
+    reader = _readers.get(service.data_dir)
+    if reader is None:
+        reader = _readers[service.data_dir] = Engine(data_dir=service.data_dir)
+    return [Path(r.path).name for r in reader.search(query, limit)]
+
+
+@pytest.fixture(autouse=True)
+def close_readers():
+    yield
+    for reader in _readers.values():
+        reader.close()
+    _readers.clear()
+
+
+def wait_until(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    docs = tmp_path / "docs"
+    write_document(docs / "sailing.txt", "Sailing", ["Trim the mainsail and tack upwind in a dinghy."])
+    write_document(docs / "report.pdf", "Report", [], pages=[["Intro."], ["Volcanoes erupt lava and ash."]])
+    return docs
+
+
+@pytest.fixture
+def service(data_dir, folder):
+    service = start_service(data_dir, folder)
+    yield service
+    service.stop()
+
+
+def test_reconciles_then_follows_creates_edits_and_deletes(service, folder):
+    assert paths_for(service, "volcano eruption")[0] == "report.pdf"
+    new = folder / "penguins.txt"
+    new.write_text("Penguins waddle across the Antarctic ice.")
+    assert wait_until(lambda: paths_for(service, "antarctic birds")[:1] == ["penguins.txt"])
+    new.write_text("Giraffes browse acacia leaves on the savanna.")
+    assert wait_until(lambda: paths_for(service, "tall animals eating leaves")[:1] == ["penguins.txt"])
+    new.unlink()
+    assert wait_until(lambda: "penguins.txt" not in paths_for(service, "giraffes savanna", 10))
+    check_consistent(service.engine.store)
+
+
+def test_save_storm_is_indexed_once(service, folder):
+    target = folder / "draft.txt"
+    done_before = service.snapshot().done
+    for i in range(30):  # an editor saving over and over
+        target.write_text(f"Draft {i} about orchards of apple trees. " * 5)
+        time.sleep(0.01)
+    assert wait_until(lambda: service.snapshot().done > done_before)
+    assert service.wait_idle(30)
+    assert service.snapshot().done == done_before + 1
+    assert "Draft 29" in Engine(data_dir=service.data_dir).search("apple orchard", 1)[0].snippet
+
+
+def test_file_still_being_written_is_not_read_half_way(service, folder):
+    target = folder / "copying.txt"
+    with open(target, "w") as f:
+        for i in range(12):  # a slow copy: a bit more every 0.1 s
+            f.write(f"Part {i} of a long text about lighthouses and coastal navigation.\n")
+            f.flush()
+            time.sleep(0.1)
+        f.write("THE END of the lighthouse text.\n")
+    ok = wait_until(lambda: paths_for(service, "lighthouse")[:1] == ["copying.txt"])
+    assert ok, (paths_for(service, "lighthouse"), service.snapshot())
+    assert service.wait_idle(30)
+    chunks = service.engine.store.db.execute("SELECT text FROM chunks WHERE text LIKE '%THE END%'").fetchall()
+    assert len(chunks) == 1
+
+
+def test_rename_keeps_vectors(service, folder):
+    store = service.engine.store
+    before = store.db.execute("SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = ?",
+                              (str(folder / "sailing.txt"),)).fetchall()
+    (folder / "sub").mkdir()
+    os.rename(folder / "sailing.txt", folder / "sub" / "boats.txt")
+    assert wait_until(lambda: paths_for(service, "dinghy sailing")[:1] == ["boats.txt"])
+    after = store.db.execute("SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = ?",
+                             (str(folder / "sub" / "boats.txt"),)).fetchall()
+    assert after == before and before  # same chunk rows: nothing re-embedded
+    check_consistent(store)
+
+
+def test_exclusions_apply_to_events(service, folder):
+    (folder / "node_modules").mkdir()
+    (folder / "node_modules" / "lib.txt").write_text("Zebras gallop over the plains.")
+    (folder / "notes.tmp").write_text("Zebras in a temp file.")
+    (folder / "zebra.txt").write_text("A zebra has black and white stripes.")
+    assert wait_until(lambda: "zebra.txt" in paths_for(service, "zebras", 10))
+    assert service.wait_idle(30)
+    assert set(paths_for(service, "zebras", 10)) & {"lib.txt", "notes.tmp"} == set()
+    assert "node_modules" in service.engine.why_excluded(folder / "node_modules" / "lib.txt")
+
+
+def test_vanishing_files_symlink_loops_and_removed_folder(service, folder):
+    flash = folder / "flash.txt"
+    flash.write_text("gone in a moment")
+    flash.unlink()
+    (folder / "loop").symlink_to(folder)
+    sub = folder / "sub"
+    write_document(sub / "owls.txt", "Owls", ["Owls hunt at night."])
+    assert wait_until(lambda: "owls.txt" in paths_for(service, "nocturnal hunters", 10))
+    shutil.rmtree(sub)
+    assert wait_until(lambda: "owls.txt" not in paths_for(service, "nocturnal hunters", 10))
+    shutil.rmtree(folder)  # the whole watched folder disappears
+    time.sleep(1)
+    assert service.snapshot().state in ("idle", "indexing")
+    check_consistent(service.engine.store)
+
+
+def test_second_service_refuses(service, data_dir):
+    with pytest.raises(KenningError, match="already indexing"):
+        Service(data_dir)
+    assert read_status(service.engine.store).state in ("idle", "indexing")
+
+
+def test_pause_resume_and_queue_survives_restart(data_dir, folder):
+    service = start_service(data_dir, folder)
+    service.pause()
+    for i in range(3):
+        (folder / f"queued{i}.txt").write_text(f"Queued note {i} about glaciers and ice ages.")
+    assert wait_until(lambda: Store(data_dir).queued_count() == 3)
+    assert service.snapshot().state == "paused"
+    service.stop()
+    assert Store(data_dir).queued_count() == 3  # pending work is on disk
+    restarted = Service(data_dir, quiet_s=0.2)
+    restarted.resume()
+    restarted.start()
+    try:
+        assert restarted.wait_idle(60)
+        assert Store(data_dir).queued_count() == 0
+        assert "queued0.txt" in paths_for(restarted, "glaciers", 10)
+    finally:
+        restarted.stop()
+
+
+def test_changes_while_stopped_are_reconciled_without_reembedding(data_dir, folder):
+    service = start_service(data_dir, folder)
+    service.stop()
+    (folder / "sailing.txt").write_text("Rowing a boat with two oars on a calm lake.")
+    (folder / "report.pdf").rename(folder / "volcanoes.pdf")
+    (folder / "new.txt").write_text("Bees make honey from nectar.")
+    restarted = start_service(data_dir, folder)
+    try:
+        assert restarted.snapshot().done == 3  # changed + renamed (no re-embedding) + new
+        assert paths_for(restarted, "rowing on a lake")[:1] == ["sailing.txt"]
+        assert paths_for(restarted, "volcano eruption")[:1] == ["volcanoes.pdf"]
+        assert paths_for(restarted, "honey bees")[:1] == ["new.txt"]
+    finally:
+        restarted.stop()
+
+
+def test_watch_limit_falls_back_to_polling(data_dir, folder):
+    limit_file = Path("/proc/sys/fs/inotify/max_user_watches")
+    try:
+        original = limit_file.read_text()
+        limit_file.write_text("1\n")
+    except OSError:
+        pytest.skip("cannot change the inotify watch limit here (needs root on Linux)")
+    try:
+        for i in range(3):
+            (folder / f"d{i}").mkdir()
+        with Engine(data_dir=data_dir) as engine:
+            engine.add_folder(folder)
+        service = Service(data_dir, quiet_s=0.2, poll_s=0.5)
+        service.start()
+        assert service.wait_idle(60)
+    finally:
+        limit_file.write_text(original)
+    try:
+        assert folder.as_posix() in service.snapshot().polled_folders
+        assert "limit" in service.snapshot().polled_folders[folder.as_posix()]
+        (folder / "polled.txt").write_text("Kangaroos hop across the outback.")
+        assert wait_until(lambda: "polled.txt" in paths_for(service, "kangaroo", 10), timeout=30)
+    finally:
+        service.stop()
+
+
+def test_kill_nine_at_random_moments_then_restart(data_dir, tmp_path):
+    corpus = tmp_path / "many"
+    for i in range(40):
+        write_document(corpus / f"note{i:02d}.txt", f"Note {i}", [f"Note {i} on subject {i % 7}. " + "filler words " * 150])
+    command = [sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "watch", str(corpus)]
+    store = Store(data_dir)
+    rng = random.Random(7)
+    for _ in range(3):
+        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 4.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        check_consistent(store)
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: store.counts().get("indexed", 0) == 40 and store.queued_count() == 0, 180)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    check_consistent(store)
