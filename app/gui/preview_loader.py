@@ -47,14 +47,22 @@ class PreviewFailure:
 def passage_rects(page, passage: str) -> list:
     """Where `passage` lies on a PyMuPDF page: search_for runs of a few words at a time (a whole
     chunk is too long for one search, and a run that fails, e.g. across a hyphen, costs little)."""
+    import pymupdf
+
+    # Ligatures expanded ("ﬁ" as "fi") like the extractor does, or words such as "first" miss.
+    flags = pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_MEDIABOX_CLIP
+
+    def find(words: list[str]) -> list:
+        return page.search_for(" ".join(words), flags=flags)
+
     words = passage.split()
     rects = []
     for i in range(0, len(words), SEARCH_WORDS):
         run = words[i : i + SEARCH_WORDS]
-        hits = page.search_for(" ".join(run))
+        hits = find(run)
         if not hits and len(run) > 2:
             half = len(run) // 2
-            hits = page.search_for(" ".join(run[:half])) + page.search_for(" ".join(run[half:]))
+            hits = find(run[:half]) + find(run[half:])
         rects.extend(hits)
     return rects
 
