@@ -111,3 +111,30 @@ def test_models_commands(tmp_path, source_folder, model_data_dir):
     bad.write_bytes(b"GGUF" + b"\0" * 20)
     failed = kenning(data_dir, "models", "import", str(bad), check=False)
     assert failed.returncode == 1 and "bad.gguf" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_folders_exclusions_and_service_commands(data_dir, tmp_path):
+    docs = tmp_path / "docs"
+    write_document(docs / "keep.txt", "Keep", ["Otters float on their backs."])
+    write_document(docs / "drafts" / "skip.txt", "Skip", ["Otters in a draft."])
+    out = kenning(data_dir, "folders", "add", str(docs), "--exclude", "drafts/").stdout
+    assert f"Added {docs}" in out
+    listing = json.loads(kenning(data_dir, "folders", "list", "--json").stdout)
+    assert listing[0]["path"] == str(docs) and listing[0]["exclude"] == ["drafts/"]
+    kenning(data_dir, "index", str(docs))
+    found = json.loads(kenning(data_dir, "search", "--json", "otters").stdout)["results"]
+    assert [Path(r["path"]).name for r in found] == ["keep.txt"]
+    why = kenning(data_dir, "status", "--why", str(docs / "drafts" / "skip.txt")).stdout
+    assert "excluded" in why and "drafts/" in why
+    assert "not excluded" in kenning(data_dir, "status", "--why", str(docs / "keep.txt")).stdout
+    assert "Service:  not running" in kenning(data_dir, "status").stdout
+    assert "paused" in kenning(data_dir, "pause").stdout
+    assert "resumed" in kenning(data_dir, "resume").stdout
+    removed = kenning(data_dir, "folders", "remove", str(docs)).stdout
+    assert "1 files forgotten" in removed
+    assert json.loads(kenning(data_dir, "search", "--json", "otters").stdout)["results"] == []
+
+
+def test_watch_needs_a_folder(data_dir):
+    result = kenning(data_dir, "watch", check=False)
+    assert result.returncode == 1 and "no folders to watch" in result.stderr
