@@ -30,6 +30,7 @@ bench: setup
 	$(PY) bench/embed.py --naive
 	$(PY) bench/quality.py
 	$(PY) bench/index.py
+	$(PY) bench/watch.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -68,6 +68,7 @@ class ExtractionSandbox:
         if self._conn is not None:
             self._conn.close()
         self._process = self._conn = None
+        self._pending = None
 
     def submit(self, path: Path) -> None:
         if self._pending is not None:
