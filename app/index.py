@@ -344,22 +344,16 @@ class Indexer:
         return len(texts)
 
     def _store(self, item: _Extracted, vectors: np.ndarray) -> None:
-        c = item.candidate
-        self.store.record_file(
-            c.path,
-            folder_id=c.folder_id,
-            file_type=extract.file_type(Path(c.path)),
-            size=c.size,
-            mtime=c.mtime,
-            content_hash=c.content_hash,
-            status="indexed",
+        self._record(
+            item.candidate,
+            "indexed",
             title=item.document.title,
             author=item.document.author,
             chunks=[NewChunk(k.ordinal, k.page, k.char_start, k.char_end, k.text) for k in item.chunks],
             vectors=vectors,
         )
 
-    def _record_failure(self, c: _Candidate, status: str, reason: str, report: IndexReport) -> None:
+    def _record(self, c: _Candidate, status: str, **details) -> None:
         self.store.record_file(
             c.path,
             folder_id=c.folder_id,
@@ -368,8 +362,11 @@ class Indexer:
             mtime=c.mtime,
             content_hash=c.content_hash,
             status=status,
-            error=reason,
+            **details,
         )
+
+    def _record_failure(self, c: _Candidate, status: str, reason: str, report: IndexReport) -> None:
+        self._record(c, status, error=reason)
         if status == "unsupported":
             report.unsupported += 1
         else:

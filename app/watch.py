@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -89,6 +91,35 @@ class _Handler(FileSystemEventHandler):
             self.on_path(source)
 
 
+def _count_dirs(folder: str) -> int:
+    return 1 + sum(len(dirs) for _root, dirs, _files in os.walk(folder))
+
+
+def inotify_headroom() -> int | None:
+    """inotify watches this user may still add (Linux), or None where that cannot be known.
+
+    The limit is per user, so the watches of every process of ours count."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        limit = int(Path("/proc/sys/fs/inotify/max_user_watches").read_text())
+    except (OSError, ValueError):
+        return None
+    used, uid = 0, os.getuid()
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            if process.stat().st_uid != uid:
+                continue
+            for fd in (process / "fd").iterdir():
+                if os.readlink(fd) == "anon_inode:inotify":
+                    used += (process / "fdinfo" / fd.name).read_text().count("inotify wd:")
+        except OSError:
+            continue  # the process ended, or is not ours to read
+    return limit - used
+
+
 class FolderWatcher:
     """Watches folders recursively; falls back to polling per folder when inotify runs out."""
 
@@ -106,13 +137,22 @@ class FolderWatcher:
     def watch(self, folder: str) -> None:
         if folder in self.watches:
             return
-        try:
-            self.watches[folder] = self.native.schedule(self.handler, folder, recursive=True)
-        except OSError as exc:
-            reason = (
-                "the OS limit on watched folders is reached (raise fs.inotify.max_user_watches)"
-                if exc.errno in (28, 24) else f"native watching failed ({exc.strerror or exc})"
-            )
+        # watchdog adds the watches for subfolders in its own thread, where running out is only
+        # logged: so check the headroom first instead of trusting the absence of an error.
+        needed, available = _count_dirs(folder), inotify_headroom()
+        reason = None
+        if available is not None and needed > available:
+            reason = (f"the OS limit on watched folders would be exceeded ({needed} needed, "
+                      f"{max(0, available)} left; raise fs.inotify.max_user_watches)")
+        else:
+            try:
+                self.watches[folder] = self.native.schedule(self.handler, folder, recursive=True)
+            except OSError as exc:
+                reason = (
+                    "the OS limit on watched folders is reached (raise fs.inotify.max_user_watches)"
+                    if exc.errno in (28, 24) else f"native watching failed ({exc.strerror or exc})"
+                )
+        if reason:
             log.warning("%s: %s; polling it instead", folder, reason)
             self.watches[folder] = self.polling.schedule(self.handler, folder, recursive=True)
             self.polled[folder] = reason
