@@ -236,3 +236,23 @@ def test_legacy_pytorch_bin_is_refused_clearly(tmp_path, source_folder):
     (folder / "pytorch_model.bin").write_bytes(b"\x80\x02legacy pickle")
     with pytest.raises(ModelError, match="pytorch_model.bin.*without PyTorch"):
         convert_to_gguf(folder, tmp_path / "out.gguf")
+
+
+def test_model_that_aborts_llama_cpp_is_refused_without_crashing(tmp_path, source_folder, monkeypatch):
+    """A structurally valid GGUF that makes llama.cpp abort on first use (F16 position
+    embeddings, which ggml cannot add to F32 activations) must be refused, not crash us."""
+    import kenning.models.convert as convert
+
+    def all_f16(weights):
+        for hf_name in sorted(weights):
+            name = convert.gguf_tensor_name(hf_name)
+            if name:
+                yield name, weights[hf_name].astype(np.float16 if weights[hf_name].ndim > 1 else np.float32)
+
+    monkeypatch.setattr(convert, "_converted_tensors", all_f16)
+    broken = convert.convert_to_gguf(source_folder, tmp_path / "aborts.gguf")
+    assert read_gguf(broken).dimensions == 384  # passes the structural checks
+    library = ModelLibrary(tmp_path / "data")
+    with pytest.raises(ModelError, match="aborts.gguf.*cannot run this model"):
+        library.import_gguf(broken)
+    assert library.installed() == []

@@ -11,9 +11,8 @@ import hashlib
 import importlib.util
 import json
 import logging
+import multiprocessing
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,26 +57,30 @@ def default_source_folder() -> Path:
     return Path(list(found.submodule_search_locations)[0]) / "model"
 
 
-def probe_model(path: Path) -> None:
+def _probe_child(path: str, pooling: str) -> None:
+    from kenning.embed import Embedder
+
+    spec = ModelSpec(name="probe", file=Path(path).name, dimensions=0, pooling=pooling, max_tokens=64)
+    Embedder(Path(path), spec).embed_documents(["probe"])
+
+
+def probe_model(path: Path, timeout_s: float = 300.0) -> None:
     """Load and run the model once in a child process, so a file that makes llama.cpp abort or
-    crash is refused instead of taking the caller down."""
-    code = (
-        "import sys\nfrom pathlib import Path\nfrom kenning.embed import Embedder\n"
-        "from kenning.models.catalogue import ModelSpec\n"
-        "info_path = Path(sys.argv[1])\n"
-        "spec = ModelSpec(name='probe', file=info_path.name, dimensions=0, pooling=sys.argv[2], max_tokens=64)\n"
-        "Embedder(info_path, spec).embed_documents(['probe'])\n"
-    )
+    crash is refused instead of taking the caller down. (A spawned process, not `python -c`,
+    so that it also works inside a frozen installer build.)"""
     info = read_gguf(path)
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(path), info.pooling],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    child = multiprocessing.get_context("spawn").Process(
+        target=_probe_child, args=(str(path), info.pooling), daemon=True
     )
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
-        raise ModelError(f"{path}: llama.cpp cannot run this model ({reason[:300]})")
+    child.start()
+    child.join(timeout_s)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        raise ModelError(f"{path}: llama.cpp did not finish loading this model in {timeout_s:g} s")
+    if child.exitcode != 0:
+        how = f"signal {-child.exitcode}" if child.exitcode < 0 else f"exit code {child.exitcode}"
+        raise ModelError(f"{path}: llama.cpp cannot run this model (the test load ended with {how})")
 
 
 class ModelLibrary:
