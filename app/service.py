@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 BATCH_FILES = 16
 RETRY_S = 5.0
+FOLDER_CHECK_S = 2.0
 STATUS_KEY = "service_status"
 PAUSED_KEY = "paused"
 
@@ -123,7 +124,7 @@ class Service:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._watcher: FolderWatcher | None = None
-        self._started = time.monotonic()
+        self._last_folder_check = time.monotonic()
 
     # -- control (any thread) ----------------------------------------------------------------
 
@@ -204,6 +205,8 @@ class Service:
         if not os.path.isdir(folder):
             self.status.message = f"{folder}: folder is missing or unreadable"
             return
+        if self.status.message.startswith(folder + ":"):
+            self.status.message = ""
         self._watcher.watch(folder)
         self.status.polled_folders = dict(self._watcher.polled)
 
@@ -243,7 +246,15 @@ class Service:
             self.settler.wakeup.clear()
 
     def _sync_folders(self, store: Store) -> None:
-        """Folders added or removed by the CLI or GUI while we run."""
+        """Folders added or removed by the CLI or GUI while we run, or gone from the disk (an
+        unplugged drive): those are reported, their index kept, and watched again on return."""
+        now = time.monotonic()
+        if now - self._last_folder_check >= FOLDER_CHECK_S:
+            self._last_folder_check = now
+            for folder in [f for f in self._watcher.watches if not os.path.isdir(f)]:
+                self._watcher.unwatch(folder)
+                self.status.message = f"{folder}: folder is missing or unreadable"
+                log.warning(self.status.message)
         folders = {folder for _, folder in store.folders()}
         for folder in folders - set(self._watcher.watches):
             self._watch(folder)

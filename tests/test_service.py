@@ -147,9 +147,11 @@ def test_vanishing_files_symlink_loops_and_removed_folder(service, folder):
     assert wait_until(lambda: "owls.txt" in paths_for(service, "nocturnal hunters", 10))
     shutil.rmtree(sub)
     assert wait_until(lambda: "owls.txt" not in paths_for(service, "nocturnal hunters", 10))
-    shutil.rmtree(folder)  # the whole watched folder disappears
-    time.sleep(1)
+    shutil.rmtree(folder)  # the whole watched folder disappears: reported, not a crash
+    assert wait_until(lambda: "missing" in service.snapshot().message, 10), service.snapshot()
     assert service.snapshot().state in ("idle", "indexing")
+    write_document(folder / "back.txt", "Back", ["The drive is plugged in again: meerkats."])
+    assert wait_until(lambda: "back.txt" in paths_for(service, "meerkats", 10), 20)
     check_consistent(service.engine.store)
 
 
