@@ -61,6 +61,7 @@ class SearchResult:
     modified: float
     char_start: int
     char_end: int
+    similarity: float | None = None  # cosine of query and passage: absolute, unlike `score`
 
     def to_json(self) -> dict:
         return {
@@ -118,9 +119,11 @@ class Searcher:
             hits = self.store.text_candidates(fts_query(terms), depth)
             scored.append({cid: -bm25 for cid, bm25 in hits})  # FTS5's bm25 is lower-is-better
             complete.append(len(hits) < depth)
-        return self._per_file(z_score_fusion(scored, complete), terms, limit, filters)
+        cosines = scored[0] if mode != "bm25" else {}
+        return self._per_file(z_score_fusion(scored, complete), cosines, terms, limit, filters)
 
-    def _per_file(self, fused: dict[int, float], terms, limit, filters: Filters) -> list[SearchResult]:
+    def _per_file(self, fused: dict[int, float], cosines: dict[int, float], terms, limit,
+                  filters: Filters) -> list[SearchResult]:
         rows = self.store.chunk_rows(list(fused))
         by_file: dict[str, tuple[float, int]] = {}
         for chunk_id, score in sorted(fused.items(), key=lambda item: -item[1]):
@@ -133,9 +136,8 @@ class Searcher:
         for path, (score, chunk_id) in sorted(by_file.items(), key=lambda item: -item[1][0])[:limit]:
             _, file_type, mtime, page, text, start, end = rows[chunk_id]
             relevance = 1.0 / (1.0 + math.exp(-score))  # monotone, in (0, 1), for display
-            results.append(
-                SearchResult(path, relevance, page, make_snippet(text, terms), file_type, mtime, start, end)
-            )
+            results.append(SearchResult(path, relevance, page, make_snippet(text, terms), file_type, mtime,
+                                        start, end, cosines.get(chunk_id)))
         return results
 
 

@@ -135,6 +135,8 @@ def test_results_carry_page_snippet_and_span(indexed):
     assert result.page == 2
     assert "dinosaur" in result.snippet.lower()
     assert 0 < result.score <= 1
+    nonsense = engine.search("asdfgh qwerty zxcvb", limit=1)[0]
+    assert result.similarity > 0.4 > nonsense.similarity  # absolute, unlike the relative score
     text_result = engine.search("espresso", limit=1)[0]
     assert text_result.page is None
     raw = (corpus / "coffee.txt").read_text()
