@@ -1,4 +1,4 @@
-# Two commands on a fresh machine:  `make run` (set up, then use Kenning) and `make test`.
+# Two commands on a fresh machine:  `make run` (set up, then open the Kenning app) and `make test`.
 # Both are idempotent: a second run reuses the virtualenv and the compiled llama.cpp wheel.
 
 PYTHON ?= python3
@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.kenning-setup
 FOLDER ?= $(if $(wildcard $(HOME)/Documents),$(HOME)/Documents,resources/samples)
 
-.PHONY: setup run test bench clean
+.PHONY: setup run search test bench screenshots clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,17 @@ $(STAMP): pyproject.toml installer/llama_wheel.py
 	touch $(STAMP)
 
 run: setup
+	$(VENV)/bin/kenning-app
+
+# Without a desktop: index a folder, then search it at a prompt.
+search: setup
 	$(VENV)/bin/kenning index "$(FOLDER)"
 	$(VENV)/bin/kenning search
+
+# Under Xvfb when it is installed (Debian: apt-get install xvfb xauth libxcb-cursor0), else offscreen.
+screenshots: setup
+	if command -v xvfb-run >/dev/null; then xvfb-run -a $(PY) tests/screenshots.py; \
+	else QT_QPA_PLATFORM=offscreen $(PY) tests/screenshots.py; fi
 
 test: setup
 	$(PY) -m pytest -q

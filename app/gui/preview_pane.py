@@ -1,0 +1,146 @@
+"""The preview beside the results: a header (name, folder, page, actions) over the page image
+or the extracted text, passage highlighted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kenning.gui.file_kinds import kind_of
+from kenning.gui.page_view import PageView
+from kenning.gui.preview_loader import (
+    PagePreview,
+    PreviewFailure,
+    PreviewLoader,
+    TextPreview,
+)
+from kenning.gui.result_delegate import display_folder
+from kenning.gui.text_view import TextView
+from kenning.search import SearchResult
+
+
+class PreviewPane(QWidget):
+    open_requested = Signal(object)  # SearchResult
+    folder_requested = Signal(object)
+    more_like_requested = Signal(object)
+    loaded = Signal()  # a preview (or its failure message) is on screen
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.result: SearchResult | None = None
+        self.loader = PreviewLoader(self)
+        self.loader.loaded.connect(self._on_loaded)
+        self._request = 0
+        self.setMinimumWidth(280)
+
+        self.title = QLabel()
+        title_font = QFont(self.title.font())
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        self.title.setFont(title_font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.location = QLabel()
+        self.location.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.location.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.open_button = QPushButton("Open")
+        self.open_button.setToolTip("Open the file (Enter)")
+        self.folder_button = QPushButton("Show in folder")
+        self.folder_button.setToolTip("Open the folder that holds the file (Ctrl+Enter)")
+        self.more_button = QPushButton("More like this")
+        self.more_button.setToolTip("Search for passages like this one (Ctrl+M)")
+        for button, signal in (
+            (self.open_button, self.open_requested),
+            (self.folder_button, self.folder_requested),
+            (self.more_button, self.more_like_requested),
+        ):
+            button.setAccessibleName(button.text())
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.clicked.connect(lambda _=False, s=signal: self.result and s.emit(self.result))
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.folder_button)
+        buttons.addWidget(self.more_button)
+        buttons.addStretch()
+
+        self.header = QWidget()
+        header_layout = QVBoxLayout(self.header)
+        header_layout.setContentsMargins(12, 10, 12, 8)
+        header_layout.setSpacing(2)
+        header_layout.addWidget(self.title)
+        header_layout.addWidget(self.location)
+        header_layout.addSpacing(6)
+        header_layout.addLayout(buttons)
+
+        self.placeholder = QLabel("Select a result to see the passage that matched.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.page_view = PageView()
+        self.text_view = TextView()
+        self.stack = QStackedWidget()
+        for widget in (self.placeholder, self.page_view, self.text_view):
+            self.stack.addWidget(widget)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.stack, 1)
+        self.show_result(None)
+
+    def show_result(self, result: SearchResult | None) -> None:
+        if result is not None and result == self.result and self.stack.currentWidget() is not self.placeholder:
+            return  # the same passage again (the query re-ran): keep the reader's scroll position
+        self.result = result
+        self.header.setVisible(result is not None)
+        if result is None:
+            self.loader.newest = -1  # drop whatever is loading
+            self._show_message("Select a result to see the passage that matched.")
+            return
+        path = Path(result.path)
+        self.title.setText(path.name)
+        self.title.setToolTip(str(path))
+        self.location.setText(display_folder(result.path))
+        self.location.setToolTip(str(path.parent))
+        self._request = self.loader.request(result)
+
+    def _on_loaded(self, request_id: int, content) -> None:
+        if request_id != self._request or self.result is None:
+            return
+        if isinstance(content, PagePreview):
+            page = f"Page {content.result.page} of {content.page_count}"
+            self.location.setText(f"{display_folder(content.result.path)}  ·  {page}")
+            self.stack.setCurrentWidget(self.page_view)
+            self.page_view.show_page(content.image, content.highlights)
+        elif isinstance(content, TextPreview):
+            if content.result.page:
+                self.location.setText(f"{display_folder(content.result.path)}  ·  page {content.result.page}")
+            self.stack.setCurrentWidget(self.text_view)
+            code = kind_of(content.result.path).key == "code"
+            self.text_view.show_text(content.text, content.start, content.end, monospace=code)
+        elif isinstance(content, PreviewFailure):
+            self._show_message(f"No preview: {content.message}")
+        self.loaded.emit()
+
+    def _show_message(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.page_view.clear()
+        self.stack.setCurrentWidget(self.placeholder)
+
+    def shutdown(self) -> None:
+        self.loader.shutdown()
