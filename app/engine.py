@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,13 @@ class Engine:
 
     def failures(self) -> list[tuple[str, str, str]]:
         return self.store.failures()
+
+    def retry(self, path: Path) -> None:
+        """Index a failed file again: forget the failure (an unchanged file would be skipped) and
+        queue it for the service, which picks it up even while it runs."""
+        target = str(Path(path).absolute())
+        self.store.remove_files([target])
+        self.store.enqueue([(target, os.stat(target).st_mtime if os.path.exists(target) else time.time())])
 
     def set_global_excludes(self, patterns: tuple[str, ...]) -> None:
         self.store.set_global_excludes(tuple(patterns))

@@ -6,7 +6,6 @@ changes from the database)."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import deque
 from pathlib import Path
@@ -206,9 +205,5 @@ class ServiceLink(QObject):
         self._changed(folders=True)
 
     def retry(self, path: str) -> None:
-        """Index a failed file again: forget its failure (an unchanged file would be skipped)
-        and queue it for the service, as `kenning index` does when a service runs."""
-        store = self.engine.store
-        store.remove_files([path])
-        store.enqueue([(path, os.stat(path).st_mtime if os.path.exists(path) else time.time())])
+        self.engine.retry(Path(path))
         self._changed(folders=True)
