@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import shutil  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -504,3 +505,20 @@ def test_first_run_wizard_picks_folders_and_prepares_the_model(qtbot, data_dir, 
     assert "Ready" in wizard.model_page.message.text()
     wizard.next()
     assert wizard.currentPage() is not wizard.model_page
+
+
+def test_open_at_page_uses_a_viewer_that_takes_a_page(tmp_path, monkeypatch):
+    from kenning.gui import desktop
+
+    record = tmp_path / "args.txt"
+    viewer = tmp_path / "bin" / "evince"
+    viewer.parent.mkdir()
+    viewer.write_text(f"#!/bin/sh\necho \"$@\" > {record}\n")
+    viewer.chmod(0o755)
+    monkeypatch.setenv("PATH", str(viewer.parent))
+    pdf = str(tmp_path / "report.pdf")
+    assert desktop.open_file(pdf, 3)
+    deadline = time.time() + 5
+    while not record.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert record.read_text().split() == ["-p", "3", pdf]

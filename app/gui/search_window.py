@@ -329,7 +329,7 @@ class SearchWindow(QMainWindow):
 
     def open_result(self, result: SearchResult | None) -> None:
         if result is not None:
-            desktop.open_file(result.path)
+            desktop.open_file(result.path, result.page)
 
     def open_folder(self, result: SearchResult | None) -> None:
         if result is not None:
