@@ -256,3 +256,16 @@ def test_model_that_aborts_llama_cpp_is_refused_without_crashing(tmp_path, sourc
     with pytest.raises(ModelError, match="aborts.gguf.*cannot run this model"):
         library.import_gguf(broken)
     assert library.installed() == []
+
+
+def test_pytorch_bin_is_read_without_pytorch():
+    """tests/fixtures/tiny_state_dict.bin was written by torch.save (PyTorch 2.13) with dense,
+    transposed, offset, float16 and bfloat16 tensors; the expected arrays beside it by NumPy."""
+    from kenning.models.torch_pickle import load_pytorch_bin
+
+    fixtures = Path(__file__).parent / "fixtures"
+    state = load_pytorch_bin(fixtures / "tiny_state_dict.bin")
+    expected = np.load(fixtures / "tiny_state_dict_expected.npz")
+    assert sorted(state) == sorted(expected.files)
+    for name in expected.files:
+        assert np.array_equal(state[name].astype(np.float32), expected[name]), name

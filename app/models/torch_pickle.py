@@ -40,6 +40,11 @@ def _rebuild_tensor(storage: _Storage, offset, size, stride, *_ignored) -> np.nd
     flat = storage.array()
     if not size:
         return flat[offset : offset + 1].reshape(())
+    if min(size) < 0 or min(stride) < 0 or offset < 0:
+        raise ModelError("tensor with a negative size, stride or offset")
+    last = offset + sum((n - 1) * step for n, step in zip(size, stride))
+    if min(size) > 0 and last >= flat.size:  # as_strided would read past the storage
+        raise ModelError("tensor reaches past the end of its storage")
     itemsize = flat.itemsize
     view = np.lib.stride_tricks.as_strided(
         flat[offset:], shape=tuple(size), strides=tuple(s * itemsize for s in stride)
