@@ -125,6 +125,7 @@ class Service:
         self._thread: threading.Thread | None = None
         self._watcher: FolderWatcher | None = None
         self._last_folder_check = time.monotonic()
+        self._exclusions: tuple | None = None  # the patterns last applied
 
     # -- control (any thread) ----------------------------------------------------------------
 
@@ -213,6 +214,7 @@ class Service:
     def _step(self, indexer: Indexer) -> None:
         store = indexer.store
         self._sync_folders(store)
+        self._apply_new_exclusions(indexer)
         self._apply_moves(indexer)
         settled = self.settler.ready()
         if settled:
@@ -261,6 +263,20 @@ class Service:
             store.enqueue((path, _mtime(path)) for path in _all_files(folder))
         for folder in set(self._watcher.watches) - folders:
             self._watcher.unwatch(folder)
+
+    def _apply_new_exclusions(self, indexer: Indexer) -> None:
+        """Patterns changed (CLI or GUI): re-walk the folders concerned, which drops the files now
+        excluded and indexes the ones no longer excluded."""
+        store = indexer.store
+        current = (store.global_excludes(), store.folder_excludes())
+        if self._exclusions is not None and current != self._exclusions:
+            changed_global = current[0] != self._exclusions[0]
+            folders = [f for f, patterns in current[1].items()
+                       if changed_global or self._exclusions[1].get(f) != patterns]
+            existing = [Path(f) for f in folders if os.path.isdir(f)]
+            if existing:
+                self._merge(indexer.index(existing))
+        self._exclusions = current
 
     def _on_move(self, source: str, destination: str) -> None:
         with self._moves_lock:

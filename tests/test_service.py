@@ -137,6 +137,17 @@ def test_exclusions_apply_to_events(service, folder):
     assert "node_modules" in service.engine.why_excluded(folder / "node_modules" / "lib.txt")
 
 
+def test_changed_exclusions_apply_to_indexed_files(service, folder):
+    write_document(folder / "drafts" / "draft.txt", "Draft", ["A draft about walruses."])
+    assert wait_until(lambda: "draft.txt" in paths_for(service, "walruses", 10))
+    with Engine(data_dir=service.data_dir) as engine:
+        engine.set_folder_exclude(folder, ("drafts/",))
+    assert wait_until(lambda: "draft.txt" not in paths_for(service, "walruses", 10))
+    with Engine(data_dir=service.data_dir) as engine:
+        engine.set_folder_exclude(folder, ())
+    assert wait_until(lambda: "draft.txt" in paths_for(service, "walruses", 10))
+
+
 def test_vanishing_files_symlink_loops_and_removed_folder(service, folder):
     flash = folder / "flash.txt"
     flash.write_text("gone in a moment")
