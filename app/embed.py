@@ -31,6 +31,7 @@ from kenning.models.llama_log import quiet_llama
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_TOKENS = 256  # rounded up to the model's window
+MAX_CPU_CONTEXTS = 4
 _POOLING = {"none": 0, "mean": 1, "cls": 2, "last": 3}
 
 
@@ -95,13 +96,12 @@ class Embedder:
         self._query: _Context | None = None
         self._setup_lock = threading.Lock()
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
-        # A small model on the CPU runs faster as independent one-thread contexts working on
-        # different batches than as one context whose threads meet at a barrier after every op
-        # (and it degrades gracefully when other programs want the cores). On a GPU, one context.
-        if self.backend == "gpu":
-            self._contexts = [self._new_context(self.threads)]
-        else:
-            self._contexts = [self._new_context(1) for _ in range(self.threads)]
+        # A small model on the CPU runs faster as independent contexts working on different
+        # batches than as one context whose threads meet at a barrier after every op (and it
+        # degrades gracefully when other programs want the cores). Contexts are capped because
+        # each holds its own compute buffers; on a GPU, one context.
+        count = 1 if self.backend == "gpu" else min(self.threads, MAX_CPU_CONTEXTS)
+        self._contexts = [self._new_context(max(1, self.threads // count)) for _ in range(count)]
 
     # -- loading ---------------------------------------------------------------------------
 
