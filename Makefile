@@ -43,3 +43,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Installers (Linux: bundle, tarball and .deb in dist/; see installer/README.md for Windows/macOS)
+.PHONY: package
+package:
+	installer/build-linux

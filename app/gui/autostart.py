@@ -21,7 +21,8 @@ def entry_path() -> Path:
 
 
 def command(data_dir: Path | None) -> str:
-    parts = [sys.executable, "-m", "kenning.gui.app", "--hidden"]
+    frozen = getattr(sys, "frozen", False)  # an installed bundle: the executable is the app
+    parts = [sys.executable, "--hidden"] if frozen else [sys.executable, "-m", "kenning.gui.app", "--hidden"]
     if data_dir is not None:
         parts += ["--data-dir", str(data_dir)]
     return " ".join(shlex.quote(p) for p in parts)
