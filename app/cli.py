@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # e.g. a --batch file that does not exist, a full disk
+        print(f"kenning: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _engine(args) -> Engine:

@@ -138,3 +138,9 @@ def test_folders_exclusions_and_service_commands(data_dir, tmp_path):
 def test_watch_needs_a_folder(data_dir):
     result = kenning(data_dir, "watch", check=False)
     assert result.returncode == 1 and "no folders to watch" in result.stderr
+
+
+def test_missing_batch_file_is_a_clear_error(data_dir, tmp_path):
+    result = kenning(data_dir, "search", "--batch", str(tmp_path / "absent.txt"), check=False)
+    assert result.returncode == 1
+    assert "absent.txt: No such file" in result.stderr and "Traceback" not in result.stderr
