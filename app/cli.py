@@ -35,9 +35,17 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+class _VersionAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        from kenning.embed import backend_summary
+
+        print(f"kenning {__version__}\n{backend_summary()}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kenning", description="Search the files on this computer by meaning, privately.")
-    parser.add_argument("--version", action="version", version=f"kenning {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and the llama.cpp backend")
     parser.add_argument("--data-dir", type=Path, help="where the index and models live (default: the user data dir)")
     parser.add_argument("--model", help="embedding model name (default: the index's model, else all-minilm-l6-v2)")
     parser.add_argument("--gpu", choices=["auto", "on", "off"], default="auto", help="offload the model to the GPU")
@@ -317,6 +325,9 @@ def cmd_status(engine: Engine, args) -> int:
         print(json.dumps(status.to_json() | {"service": service.to_json() if service else None},
                          ensure_ascii=False, indent=2))
         return 0
+    from kenning.embed import backend_summary
+
+    print(f"Backend:  {backend_summary()} (--gpu {args.gpu})")
     if service:
         eta = f", ETA {service.eta_s:.0f} s" if service.eta_s else ""
         print(f"Service:  {service.state} (pid {service.pid}): {service.queued} queued, {service.done} done, "

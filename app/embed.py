@@ -61,6 +61,17 @@ def physical_cores() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def backend_summary() -> str:
+    """Which llama.cpp build this is: GPU offload or CPU only, and the CPU features it uses."""
+    import llama_cpp
+
+    features = llama_cpp.llama_print_system_info().decode(errors="replace")
+    enabled = [part.split("=")[0].split(":")[-1].strip() for part in features.split("|")
+               if part.strip().endswith("= 1")]
+    gpu = "GPU offload available" if llama_cpp.llama_supports_gpu_offload() else "CPU only"
+    return f"llama.cpp (llama-cpp-python {llama_cpp.__version__}), {gpu}; CPU: {' '.join(enabled) or 'basic'}"
+
+
 @dataclass(frozen=True)
 class EmbedderSettings:
     gpu: str = "auto"  # auto | on | off

@@ -144,3 +144,10 @@ def test_missing_batch_file_is_a_clear_error(data_dir, tmp_path):
     result = kenning(data_dir, "search", "--batch", str(tmp_path / "absent.txt"), check=False)
     assert result.returncode == 1
     assert "absent.txt: No such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_version_reports_the_backend(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "kenning", "--version"], capture_output=True, text=True)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and lines[0].startswith("kenning 0.")
+    assert "llama.cpp" in lines[1] and ("CPU only" in lines[1] or "GPU offload available" in lines[1])

@@ -522,3 +522,11 @@ def test_open_at_page_uses_a_viewer_that_takes_a_page(tmp_path, monkeypatch):
     while not record.exists() and time.time() < deadline:
         time.sleep(0.05)
     assert record.read_text().split() == ["-p", "3", pdf]
+
+
+def test_about_box_shows_version_and_backend():
+    from kenning import __version__
+    from kenning.gui.search_window import SearchWindow
+
+    text = SearchWindow.about_text()
+    assert __version__ in text and "llama.cpp" in text

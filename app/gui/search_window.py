@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QSplitter,
     QStackedWidget,
@@ -93,6 +94,7 @@ class SearchWindow(QMainWindow):
         menu.addAction("Folders…", lambda: self.folders_requested.emit())
         menu.addAction("Index status…", lambda: self.status_requested.emit())
         menu.addAction("Settings…", lambda: self.settings_requested.emit())
+        menu.addAction("About Kenning", self.show_about)
         menu.addSeparator()
         menu.addAction("Quit Kenning", lambda: self.quit_requested.emit())
         self.menu_button.setMenu(menu)
@@ -318,6 +320,17 @@ class SearchWindow(QMainWindow):
         """New files may answer the shown query better; an error or a weak match stays as it is."""
         if self.query and (self.left.currentWidget() is self.results or self.empty.kind in ("nothing", "indexing")):
             self.run_query()
+
+    @staticmethod
+    def about_text() -> str:
+        from kenning import __version__
+        from kenning.embed import backend_summary
+
+        return (f"<b>Kenning {__version__}</b><p>Searches the files on this computer by meaning, "
+                f"privately: nothing leaves this machine.</p><p>{backend_summary()}</p>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Kenning", self.about_text())
 
     # -- results: open, folder, more like this ---------------------------------------------------
 
