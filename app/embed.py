@@ -86,7 +86,10 @@ class Embedder:
     of their own, so a search never waits behind a batch of documents being indexed.
     """
 
-    def __init__(self, model_path: Path, spec: ModelSpec, settings: EmbedderSettings | None = None):
+    def __init__(self, model_path: Path, spec: ModelSpec, settings: EmbedderSettings | None = None,
+                 verified: bool = False):
+        """`verified`: the file was checked when installed and its sha256 still matches, so the
+        structural check (0.6 s of GGUF parsing in Python, most of a cold start) is skipped."""
         import llama_cpp
 
         self._llama = llama_cpp
@@ -94,12 +97,13 @@ class Embedder:
         self.settings = settings or EmbedderSettings()
         if self.settings.gpu not in ("auto", "on", "off"):
             raise ModelError(f"GPU setting must be auto, on or off, not {self.settings.gpu!r}")
-        info = read_gguf(model_path)
+        if not verified:
+            read_gguf(model_path)  # refuse a damaged file before llama.cpp reads it
         self.path = Path(model_path)
-        self.dimensions = info.dimensions
         with quiet_llama():
             llama_cpp.llama_backend_init()
             self._model, self.backend = self._load_model()
+        self.dimensions = llama_cpp.llama_model_n_embd(self._model)
         self.window = min(spec.max_tokens, llama_cpp.llama_model_n_ctx_train(self._model))
         self.batch_tokens = max(self.settings.batch_tokens, self.window)
         self.max_sequences = max(1, min(256, self.batch_tokens // 8))

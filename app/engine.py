@@ -87,7 +87,7 @@ class Engine:
         """The embedding model, prepared (the default is converted on first use) and loaded lazily."""
         if self._embedder is None:
             installed: InstalledModel = self.models.get(self.model_name, self.on_model_progress)
-            embedder = Embedder(installed.path, installed.spec, self.embedder_settings)
+            embedder = Embedder(installed.path, installed.spec, self.embedder_settings, verified=True)
             self.store.bind_model(installed.spec.name, embedder.dimensions)
             self._embedder = embedder
         return self._embedder

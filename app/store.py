@@ -105,13 +105,12 @@ def _like_prefix(folder: str) -> str:
 
 
 class Store:
-    def __init__(self, data_dir: Path, readonly: bool = False):
+    def __init__(self, data_dir: Path):
         self.data_dir = private_dir(Path(data_dir))
         self.path = self.data_dir / DATABASE_NAME
         old_umask = os.umask(0o077)  # the database, WAL and shm files: owner only
         try:
-            flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
-            self.db = apsw.Connection(str(self.path), flags=flags)
+            self.db = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
         except apsw.Error as exc:
             raise IndexError_(f"{self.path}: cannot open the index ({exc})") from exc
         finally:
@@ -120,10 +119,9 @@ class Store:
         self.db.enable_load_extension(True)
         self.db.load_extension(sqlite_vec.loadable_path())
         self.db.enable_load_extension(False)
-        if not readonly:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
         self.db.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
