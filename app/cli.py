@@ -4,6 +4,8 @@
     kenning [--data-dir DIR] search [--json] [--limit N] [--batch FILE] [QUERY]
     kenning [--data-dir DIR] status [--json]
     kenning [--data-dir DIR] models list|import PATH|convert HF_DIR [--quant Q] [-o OUT]
+    kenning [--data-dir DIR] models download NAME [--proxy URL]
+    kenning [--data-dir DIR] models use NAME [--dimensions N] | models use --cancel
     kenning [--data-dir DIR] folders add|remove|list|exclude ...
     kenning [--data-dir DIR] watch [PATH...]      (the indexing service, in the foreground)
     kenning [--data-dir DIR] pause|resume
@@ -30,6 +32,7 @@ from kenning.paths import default_data_dir
 from kenning.progress import ProgressLine
 from kenning.search import Filters, parse_date
 from kenning.service import Service, ServiceLock, read_status, set_paused
+from kenning.store import Store
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -92,12 +95,19 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("pause", help="pause the running service's indexing")
     commands.add_parser("resume", help="resume the running service's indexing")
 
-    models = commands.add_parser("models", help="list, import or convert embedding models")
+    models = commands.add_parser("models", help="list, download, switch, import or convert embedding models")
     model_commands = models.add_subparsers(dest="models_command", required=True)
     model_commands.add_parser("list", help="installed and known models")
     model_import = model_commands.add_parser("import", help="add a GGUF embedding model file")
     model_import.add_argument("path", type=Path)
     model_import.add_argument("--name", help="name to use (default: the file name)")
+    fetch = model_commands.add_parser("download", help="download a catalogue model (from huggingface.co)")
+    fetch.add_argument("name", choices=sorted(n for n, spec in CATALOGUE.items() if spec.download))
+    fetch.add_argument("--proxy", help="HTTP(S) proxy URL (default: the HTTPS_PROXY environment variable)")
+    use = model_commands.add_parser("use", help="switch the index to another model (search keeps working)")
+    use.add_argument("name", nargs="?")
+    use.add_argument("--dimensions", type=int, help="a smaller vector size, for Matryoshka models")
+    use.add_argument("--cancel", action="store_true", help="cancel a switch in progress")
     convert = model_commands.add_parser("convert", help="convert a Hugging Face BERT folder to GGUF")
     convert.add_argument("folder", type=Path)
     convert.add_argument("--quant", choices=["q8_0", "q4_k_m", "f16"], default="q8_0")
@@ -341,7 +351,11 @@ def cmd_status(engine: Engine, args) -> int:
     else:
         print("Service:  not running")
     print(f"Index:    {status.database} ({status.database_bytes / 1e6:.1f} MB)")
-    print(f"Model:    {status.model or '(none yet)'}")
+    print(f"Model:    {status.model or '(none yet)'}" + (f" ({status.dimensions} dimensions)" if status.dimensions else ""))
+    if status.model_switch:
+        switch = status.model_switch
+        print(f"Switching to {switch.model}: {switch.done} of {switch.total} passages "
+              f"({switch.fraction:.0%}); search uses {status.model} until it is done")
     print(f"Folders:  {', '.join(status.folders) or '(none)'}")
     print(
         f"Files:    {status.files_indexed} indexed, {status.files_failed} failed, "
@@ -358,17 +372,91 @@ def cmd_status(engine: Engine, args) -> int:
 def cmd_models(args) -> int:
     library = ModelLibrary(args.data_dir or default_data_dir())
     if args.models_command == "list":
-        installed = {m.spec.name: m for m in library.installed()}
-        for name in sorted(set(CATALOGUE) | set(installed)):
-            spec = installed[name].spec if name in installed else CATALOGUE[name]
-            state = "installed" if name in installed else ("built in, prepared on first use" if spec.embedded else "not installed")
-            print(f"{name:28s} {spec.dimensions:5d} dims {spec.max_tokens:5d} tokens  {spec.languages:20s} {state}")
-        return 0
+        return _list_models(library, args)
     if args.models_command == "import":
         model = library.import_gguf(args.path, args.name)
         print(f"Imported {model.spec.name}: {model.spec.dimensions} dimensions, {model.spec.pooling} pooling, {model.path}")
         return 0
+    if args.models_command == "download":
+        return _download(library, args)
+    if args.models_command == "use":
+        with _engine(args) as engine:
+            return _use(engine, args)
     return _convert(library, args)
+
+
+def _list_models(library: ModelLibrary, args) -> int:
+    installed = {m.spec.name: m for m in library.installed()}
+    store = Store(args.data_dir or default_data_dir())
+    try:
+        in_use, switching = store.model_name, store.switch_target()
+    finally:
+        store.close()
+    for name in sorted(set(CATALOGUE) | set(installed)):
+        spec = installed[name].spec if name in installed else CATALOGUE[name]
+        if name == in_use:
+            state = "in use"
+        elif switching and name == switching[0]:
+            state = "index being built"
+        elif name in installed:
+            state = "installed"
+        elif spec.embedded:
+            state = "built in, prepared on first use"
+        elif spec.download:
+            state = f"download {spec.download.size / 1e6:.0f} MB"
+        else:
+            state = "convert from its Hugging Face folder"
+        print(f"{name:24s} {spec.dimensions:4d} dims {spec.max_tokens:5d} tokens  {spec.languages:20s} {state}")
+        if spec.quality:
+            print(f"{'':24s} {spec.quality}")
+    return 0
+
+
+def _download(library: ModelLibrary, args) -> int:
+    line = ProgressLine()
+    library.download(
+        CATALOGUE[args.name],
+        progress=lambda message: line.message(f"kenning: {message}"),
+        on_bytes=lambda p: line.bar(p.done, p.total, f"{p.done / 1e6:.1f}/{p.total / 1e6:.1f} MB"),
+        proxy=args.proxy,
+    )
+    print(f"Switch the index to it with `kenning models use {args.name}`.")
+    return 0
+
+
+def _use(engine: Engine, args) -> int:
+    if args.cancel:
+        state = engine.switch.state()
+        engine.cancel_model_switch()
+        print(f"Cancelled the switch to {state.model}." if state else "No model switch in progress.")
+        return 0
+    if not args.name:
+        raise KenningError("name the model to use, e.g. `kenning models use bge-small-en-v1.5`")
+    state = engine.switch_model(args.name, args.dimensions)
+    if engine.store.model_name == args.name and engine.switch.state() is None:
+        print(f"The index uses {args.name} ({engine.store.dimensions} dimensions).")
+        return 0
+    if ServiceLock(engine.data_dir).held_elsewhere():
+        print(f"The Kenning service is building the index for {args.name} in the background; search "
+              "keeps using the current model until it is complete (see `kenning status`).")
+        return 0
+    lock = ServiceLock(engine.data_dir)
+    lock.acquire()
+    line = ProgressLine()
+    try:
+        line.message(f"kenning: building the index for {state.model} beside the current one "
+                     "(search keeps working; Ctrl+C pauses, running this again resumes)")
+        engine.switch.run(progress=lambda s: line.bar(s.done, s.total, f"{s.done}/{s.total} passages"))
+    except KeyboardInterrupt:
+        line.clear()
+        print(f"Paused; the index still uses {engine.store.model_name}. Run this again to carry on, "
+              "or `kenning models use --cancel`.")
+        return 130
+    finally:
+        line.clear()
+        lock.release()
+    print(f"The index now uses {engine.store.model_name} ({engine.store.dimensions} dimensions).")
+    return 0
 
 
 def _convert(library: ModelLibrary, args) -> int:

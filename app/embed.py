@@ -77,6 +77,7 @@ class EmbedderSettings:
     gpu: str = "auto"  # auto | on | off
     threads: int | None = None
     batch_tokens: int = DEFAULT_BATCH_TOKENS
+    dimensions: int | None = None  # a smaller Matryoshka size, for models trained for it
 
 
 class Embedder:
@@ -103,7 +104,8 @@ class Embedder:
         with quiet_llama():
             llama_cpp.llama_backend_init()
             self._model, self.backend = self._load_model()
-        self.dimensions = llama_cpp.llama_model_n_embd(self._model)
+        self.model_dimensions = llama_cpp.llama_model_n_embd(self._model)
+        self.dimensions = self._output_dimensions()
         self.window = min(spec.max_tokens, llama_cpp.llama_model_n_ctx_train(self._model))
         self.batch_tokens = max(self.settings.batch_tokens, self.window)
         self.max_sequences = max(1, min(256, self.batch_tokens // 8))
@@ -119,6 +121,18 @@ class Embedder:
         self._contexts = [self._new_context(max(1, self.threads // count)) for _ in range(count)]
 
     # -- loading ---------------------------------------------------------------------------
+
+    def _output_dimensions(self) -> int:
+        wanted = self.settings.dimensions
+        if wanted is None or wanted == self.model_dimensions:
+            return self.model_dimensions
+        if wanted not in self.spec.matryoshka_dimensions:
+            sizes = ", ".join(map(str, self.spec.matryoshka_dimensions)) or "none"
+            raise ModelError(
+                f"{self.spec.name} cannot give {wanted}-dimension vectors "
+                f"(full size {self.model_dimensions}; smaller sizes it was trained for: {sizes})"
+            )
+        return wanted
 
     def _load_model(self):
         llama = self._llama
@@ -218,19 +232,37 @@ class Embedder:
         """A query vector. A query longer than the window is embedded in windows and averaged."""
         tokens = self.tokenize(self.spec.query_prefix + text)
         if len(tokens) <= self.window:
-            vector = np.zeros((1, self.dimensions), dtype=np.float32)
+            vector = np.zeros((1, self.model_dimensions), dtype=np.float32)
             self._query_context().run([0], [tokens], vector)
-            return _normalise(vector)[0] if self.spec.normalize else vector[0]
+            return self._finish(vector)[0]
         log.info("query has %d tokens; embedding it in %d-token windows", len(tokens), self.window)
+        return self._embed_in_windows(tokens)
+
+    def embed_long_document(self, text: str) -> np.ndarray:
+        """A document longer than the window (e.g. a chunk cut for another model's tokenizer):
+        the mean of its windows, each embedded whole. Nothing is dropped."""
+        return self._embed_in_windows(self.tokenize(self.spec.document_prefix + text))
+
+    def _embed_in_windows(self, tokens: list[int]) -> np.ndarray:
         body = tokens[1:-1]
         step = self.window - 2
         windows = [[tokens[0], *body[i : i + step], tokens[-1]] for i in range(0, len(body), step)]
         return _normalise(self._embed_token_lists(windows).mean(axis=0, keepdims=True))[0]
 
+    def _finish(self, vectors: np.ndarray) -> np.ndarray:
+        """Pooled model output → the vectors Kenning stores: cut to the Matryoshka size (after the
+        layer norm such models expect), then L2-normalised."""
+        if self.dimensions < self.model_dimensions:
+            if self.spec.matryoshka_layer_norm:
+                centred = vectors - vectors.mean(axis=1, keepdims=True)
+                vectors = centred / np.sqrt((centred**2).mean(axis=1, keepdims=True) + 1e-5)
+            vectors = vectors[:, : self.dimensions]
+        return _normalise(vectors) if self.spec.normalize else vectors.astype(np.float32)
+
     def _embed_token_lists(
         self, token_lists: list[list[int]], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        result = np.zeros((len(token_lists), self.dimensions), dtype=np.float32)
+        result = np.zeros((len(token_lists), self.model_dimensions), dtype=np.float32)
         batches = self._plan_batches(token_lists)
         if len(self._contexts) == 1 or len(batches) == 1:
             for batch in batches:
@@ -239,7 +271,7 @@ class Embedder:
                     progress(len(batch))
         else:
             self._run_parallel(batches, token_lists, result, progress)
-        return _normalise(result) if self.spec.normalize else result
+        return self._finish(result)
 
     def _plan_batches(self, token_lists: list[list[int]]) -> list[list[int]]:
         """Indices grouped into batches of at most `batch_tokens` tokens, similar lengths together."""
@@ -329,7 +361,7 @@ class _Context:
             pointer = llama.llama_get_embeddings_seq(self.ctx, seq)
             if not pointer:
                 raise ModelError(f"{owner.path.name}: llama.cpp returned no embedding")
-            out[i] = np.ctypeslib.as_array(pointer, shape=(owner.dimensions,))
+            out[i] = np.ctypeslib.as_array(pointer, shape=(owner.model_dimensions,))
 
     def free(self) -> None:
         if self.batch is not None:

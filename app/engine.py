@@ -8,18 +8,20 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kenning.embed import Embedder, EmbedderSettings
 from kenning.errors import KenningError
 from kenning.exclude import Exclusions
 from kenning.index import IndexProgress, IndexReport, Indexer, IndexSettings
-from kenning.models.catalogue import DEFAULT_MODEL
+from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL
+from kenning.models.download import DownloadProgress
 from kenning.models.library import InstalledModel, ModelLibrary
 from kenning.paths import default_data_dir, private_dir
 from kenning.search import Filters, SearchResult, Searcher
 from kenning.store import Store
+from kenning.switch import ModelSwitch, SwitchState
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ class Status:
     files_unsupported: int
     chunks: int
     failures: list[tuple[str, str, str]]
+    dimensions: int | None = None
+    model_switch: SwitchState | None = None
 
     def to_json(self) -> dict:
         return {
@@ -52,6 +56,8 @@ class Status:
             "database": self.database,
             "database_bytes": self.database_bytes,
             "model": self.model,
+            "dimensions": self.dimensions,
+            "model_switch": self.model_switch.to_json() if self.model_switch else None,
             "folders": self.folders,
             "files": {
                 "indexed": self.files_indexed,
@@ -81,16 +87,29 @@ class Engine:
         self.index_settings = index_settings or IndexSettings()
         self.on_model_progress = on_model_progress
         self._embedder: Embedder | None = None
+        self.switch = ModelSwitch(self.store, self.models, self.embedder_settings)
 
     @property
     def embedder(self) -> Embedder:
         """The embedding model, prepared (the default is converted on first use) and loaded lazily."""
         if self._embedder is None:
             installed: InstalledModel = self.models.get(self.model_name, self.on_model_progress)
-            embedder = Embedder(installed.path, installed.spec, self.embedder_settings, verified=True)
+            dimensions = self.store.dimensions if self.store.model_name == self.model_name else None
+            settings = replace(self.embedder_settings, dimensions=dimensions)
+            embedder = Embedder(installed.path, installed.spec, settings, verified=True)
             self.store.bind_model(installed.spec.name, embedder.dimensions)
             self._embedder = embedder
         return self._embedder
+
+    def _follow_model_switch(self) -> None:
+        """Another process (the service) may have switched the index's model: load the new one."""
+        current = self.store.model_name
+        embedder = self._embedder
+        if current and embedder and (current, self.store.dimensions) != (embedder.spec.name, embedder.dimensions):
+            log.info("the index switched to %s; loading it", current)
+            self._embedder = None
+            embedder.close()
+            self.model_name = current
 
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
         indexer = Indexer(self.store, self.embedder, self.index_settings, progress)
@@ -100,7 +119,46 @@ class Engine:
             indexer.close()
 
     def search(self, query: str, limit: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[SearchResult]:
+        self._follow_model_switch()
         return Searcher(self.store, self.embedder).search(query, limit, filters, mode)
+
+    # -- models ------------------------------------------------------------------------------
+
+    def download_model(self, name: str, progress: Callable[[str], None] | None = None,
+                       on_bytes: Callable[[DownloadProgress], None] | None = None,
+                       proxy: str | None = None, should_stop: Callable[[], bool] | None = None) -> InstalledModel:
+        """Download a catalogue model; only ever called on the user's request."""
+        if name not in CATALOGUE:
+            raise KenningError(f"{name!r} is not in the catalogue ({', '.join(CATALOGUE)})")
+        return self.models.download(CATALOGUE[name], progress, on_bytes, proxy, should_stop)
+
+    def switch_model(self, name: str, dimensions: int | None = None) -> SwitchState:
+        """Start building the index for another model beside the current one; search keeps using
+        the current one until `advance_model_switch` completes it."""
+        if self.store.model_name is None:  # nothing indexed yet: nothing to rebuild
+            self._use_directly(name, dimensions)
+            return SwitchState(name, self.embedder.dimensions, 0, 0)
+        return self.switch.start(name, dimensions)
+
+    def _use_directly(self, name: str, dimensions: int | None) -> None:
+        installed = self.models.get(name, self.on_model_progress)
+        if self._embedder is not None:
+            self._embedder.close()
+            self._embedder = None
+        settings = replace(self.embedder_settings, dimensions=dimensions)
+        embedder = Embedder(installed.path, installed.spec, settings, verified=True)
+        self.store.bind_model(name, embedder.dimensions)
+        self.model_name, self._embedder = name, embedder
+
+    def advance_model_switch(self, batch: int = 128) -> bool:
+        """One batch of a pending switch; True when the switch has just completed."""
+        done = self.switch.step(batch)
+        if done:
+            self._follow_model_switch()
+        return done
+
+    def cancel_model_switch(self) -> None:
+        self.switch.cancel()
 
     # -- folders and exclusions ------------------------------------------------------------------
 
@@ -167,9 +225,12 @@ class Engine:
             files_unsupported=counts.get("unsupported", 0),
             chunks=counts["chunks"],
             failures=self.store.failures(),
+            dimensions=self.store.dimensions,
+            model_switch=self.switch.state(),
         )
 
     def close(self) -> None:
+        self.switch.close()
         if self._embedder is not None:
             self._embedder.close()
             self._embedder = None

@@ -49,6 +49,18 @@ class ProgressLine:
         self.stream.flush()
         self._drawn = True
 
+    def bar(self, done: int, total: int, label: str) -> None:
+        """A plain progress bar: `label` after a bar of done/total."""
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < self.min_interval and done < total):
+            return
+        self._last = now
+        width = shutil.get_terminal_size((80, 20)).columns
+        filled = int(20 * done / total) if total else 20
+        self.stream.write("\r" + f"[{'#' * filled}{'.' * (20 - filled)}] {label}"[: width - 1].ljust(width - 1))
+        self.stream.flush()
+        self._drawn = True
+
     def clear(self) -> None:
         if self._drawn:
             width = shutil.get_terminal_size((80, 20)).columns

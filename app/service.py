@@ -35,7 +35,7 @@ PAUSED_KEY = "paused"
 
 @dataclass
 class ServiceStatus:
-    state: str = "starting"  # starting | idle | indexing | paused | error | stopped
+    state: str = "starting"  # starting | idle | indexing | switching | paused | error | stopped
     queued: int = 0
     done: int = 0
     failed: int = 0
@@ -176,7 +176,7 @@ class Service:
             self._watcher.start()
             self._reconcile(indexer)
             while not self._stop.is_set():
-                self._step(indexer)
+                indexer = self._step(indexer)
             indexer.close()
         except Exception as exc:  # reported in status; the GUI shows it
             log.exception("the indexing service stopped")
@@ -211,7 +211,8 @@ class Service:
         self._watcher.watch(folder)
         self.status.polled_folders = dict(self._watcher.polled)
 
-    def _step(self, indexer: Indexer) -> None:
+    def _step(self, indexer: Indexer) -> Indexer:
+        """One round of work; returns the indexer to use next (a new one after a model switch)."""
         store = indexer.store
         self._sync_folders(store)
         self._apply_new_exclusions(indexer)
@@ -234,18 +235,40 @@ class Service:
                 self.status.state, self.status.message = "error", f"indexing failed: {exc}"
                 self._publish(force=True)
                 self._stop.wait(RETRY_S)
-                return
+                return indexer
             store.dequeue(batch)  # after the files are committed: a crash redoes them, no loss
             self.status.queued = store.queued_count()
             self.status.message = ""
+        elif store.switch_target() is not None:
+            indexer = self._switch_models(indexer)
         else:
             self.status.state, self.status.current, self.status.eta_s = "idle", "", None
         self._publish()
-        if paused or not queued:
+        if (paused or not queued) and store.switch_target() is None:
             due = self.settler.next_due()
             wait = 0.5 if due is None else max(0.01, min(0.5, due - time.monotonic()))
             self.settler.wakeup.wait(wait)
             self.settler.wakeup.clear()
+
+    def _switch_models(self, indexer: Indexer) -> Indexer:
+        """A batch of a model switch, between file changes (which always go first)."""
+        engine = self.engine
+        state = engine.switch.state()
+        self.status.state = "switching"
+        self.status.message = f"building the index for {state.model}: {state.done} of {state.total} passages"
+        try:
+            switched = engine.advance_model_switch()
+        except Exception as exc:  # e.g. the new model's file went missing: say so, retry later
+            log.exception("model switch failed; retrying in %s s", RETRY_S)
+            self.status.state, self.status.message = "error", f"model switch failed: {exc}"
+            self._publish(force=True)
+            self._stop.wait(RETRY_S)
+            return indexer
+        if not switched:
+            return indexer
+        self.status.message = f"the index now uses {engine.model_name}"
+        indexer.close()
+        return Indexer(engine.store, engine.embedder, engine.index_settings, self._on_progress)
 
     def _sync_folders(self, store: Store) -> None:
         """Folders added or removed by the CLI or GUI while we run, or gone from the disk (an

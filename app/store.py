@@ -8,6 +8,7 @@ in one transaction, so readers (and a crash) see each file either fully old or f
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +22,8 @@ import sqlite_vec
 
 from kenning.errors import IndexError_
 from kenning.paths import private_dir
+
+log = logging.getLogger(__name__)
 
 DATABASE_NAME = "kenning.sqlite3"
 SCHEMA_VERSION = 2
@@ -168,20 +171,128 @@ class Store:
             with self.transaction():
                 self.set_meta("model", name)
                 self.set_meta("dimensions", str(dimensions))
-                self.db.execute(
-                    "CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vectors USING "
-                    f"vec0(embedding float[{int(dimensions)}] distance_metric=cosine)"
-                )
+                self._create_vector_table(self.vector_table, dimensions)
             return
-        if current != name or int(self.get_meta("dimensions") or 0) != dimensions:
+        if current != name or self.dimensions != dimensions:
             raise IndexError_(
-                f"{self.path}: this index was built with model {current!r}; it cannot mix in "
-                f"vectors from {name!r} ({dimensions} dimensions). Use a new --data-dir for another model"
+                f"{self.path}: this index was built with model {current!r} ({self.dimensions} "
+                f"dimensions); it cannot mix in vectors from {name!r} ({dimensions} dimensions). "
+                f"Switch models with `kenning models use {name}`"
             )
+
+    def _create_vector_table(self, table: str, dimensions: int) -> None:
+        self.db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING "
+            f"vec0(embedding float[{int(dimensions)}] distance_metric=cosine)"
+        )
 
     @property
     def model_name(self) -> str | None:
         return self.get_meta("model")
+
+    @property
+    def dimensions(self) -> int | None:
+        value = self.get_meta("dimensions")
+        return int(value) if value else None
+
+    @property
+    def vector_table(self) -> str:
+        return self.get_meta("vector_table") or "chunk_vectors"
+
+    # -- a model switch: a second vector table built beside the one in use ------------------------
+
+    def switch_target(self) -> tuple[str, int] | None:
+        """(model, dimensions) being built, or None."""
+        model = self.get_meta("next_model")
+        return (model, int(self.get_meta("next_dimensions"))) if model else None
+
+    def begin_switch(self, model: str, dimensions: int) -> None:
+        """Start building vectors for `model` (a switch to the same target carries on)."""
+        if self.switch_target() == (model, dimensions):
+            return
+        with self.transaction():
+            self._drop_switch()
+            generation = int(self.get_meta("vector_generation") or 0) + 1
+            table = f"chunk_vectors_{generation}"
+            self._create_vector_table(table, dimensions)
+            for key, value in (("vector_generation", generation), ("next_model", model),
+                               ("next_dimensions", dimensions), ("next_table", table),
+                               ("next_cursor", 0), ("next_done", 0)):
+                self.set_meta(key, str(value))
+
+    def cancel_switch(self) -> None:
+        with self.transaction():
+            self._drop_switch()
+
+    def _drop_switch(self) -> None:
+        table = self.get_meta("next_table")
+        if table:
+            self.db.execute(f"DROP TABLE IF EXISTS {table}")
+        self.db.execute("DELETE FROM meta WHERE key LIKE 'next\\_%' ESCAPE '\\'")
+
+    def switch_progress(self) -> tuple[int, int]:
+        """(chunks with vectors of the new model, all chunks)."""
+        return int(self.get_meta("next_done") or 0), self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def chunks_for_switch(self, limit: int) -> list[tuple[int, str]]:
+        """The next chunks (id, text) still lacking vectors of the new model: first in id order
+        from where the last batch stopped, then any added behind that point meanwhile."""
+        cursor = int(self.get_meta("next_cursor") or 0)
+        rows = list(self.db.execute(
+            "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
+        if rows:
+            return rows
+        table = self.get_meta("next_table")
+        return list(self.db.execute(
+            f"SELECT c.id, c.text FROM chunks c WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} v WHERE v.rowid = c.id) ORDER BY c.id LIMIT ?", (limit,)))
+
+    def add_switch_vectors(self, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
+        """Store new-model vectors for chunks that still hold the text they were made from (the
+        indexer may have replaced a file meanwhile)."""
+        table = self.get_meta("next_table")
+        with self.transaction():
+            added = 0
+            for (chunk_id, text), vector in zip(rows, vectors):
+                row = self.db.execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+                if row is None or row[0] != text:
+                    continue
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (chunk_id,))
+                self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
+                                (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()))
+                added += 1
+            cursor = max(int(self.get_meta("next_cursor") or 0), max((r[0] for r in rows), default=0))
+            self.set_meta("next_cursor", str(cursor))
+            self.set_meta("next_done", str(int(self.get_meta("next_done") or 0) + added))
+
+    def complete_switch(self) -> bool:
+        """Make the new vectors the ones searched, in one transaction, and drop the old ones;
+        False (nothing changed) while some chunk still lacks a new vector."""
+        with self.transaction():
+            target = self.switch_target()
+            if target is None or self.chunks_for_switch(1):
+                return False
+            old = self.vector_table if self.model_name else None
+            self.set_meta("model", target[0])
+            self.set_meta("dimensions", str(target[1]))
+            self.set_meta("vector_table", self.get_meta("next_table"))
+            self.db.execute("DELETE FROM meta WHERE key LIKE 'next\\_%' ESCAPE '\\'")
+            if old:
+                self.db.execute(f"DROP TABLE IF EXISTS {old}")
+        self._release_free_pages()
+        return True
+
+    def _release_free_pages(self) -> None:
+        """Give the dropped table's space back to the file system (best effort: a VACUUM needs
+        the database to itself for a moment)."""
+        try:
+            if self.db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                self.db.execute("VACUUM")
+            else:
+                self.db.execute("PRAGMA incremental_vacuum")
+        except apsw.Error as exc:
+            log.info("could not release free pages yet (%s)", exc)
 
     # -- folders ---------------------------------------------------------------------------
 
@@ -347,17 +458,18 @@ class Store:
             )
             if vector is not None:
                 self.db.execute(
-                    "INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)",
+                    f"INSERT INTO {self.vector_table}(rowid, embedding) VALUES (?, ?)",
                     (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
                 )
 
     def _delete_chunks(self, file_id: int) -> None:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
-        has_vectors = self.get_meta("model") is not None
+        vector_tables = [self.vector_table] if self.get_meta("model") is not None else []
+        vector_tables += [t for t in [self.get_meta("next_table")] if t]
         for chunk_id in ids:
             self.db.execute("DELETE FROM chunk_fts WHERE rowid = ?", (chunk_id,))
-            if has_vectors:
-                self.db.execute("DELETE FROM chunk_vectors WHERE rowid = ?", (chunk_id,))
+            for table in vector_tables:
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (chunk_id,))
         self.db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
 
     def remove_files(self, paths: Iterable[str]) -> int:
@@ -379,7 +491,7 @@ class Store:
             return []
         return list(
             self.db.execute(
-                "SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ?",
+                f"SELECT rowid, distance FROM {self.vector_table} WHERE embedding MATCH ? AND k = ?",
                 (np.asarray(query, dtype=np.float32).tobytes(), k),
             )
         )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kenning.errors import ModelError
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, ModelSpec
+from kenning.models.download import DownloadProgress, download
 from kenning.models.gguf_file import read_gguf
 from kenning.paths import atomic_output, private_dir
 
@@ -128,7 +129,7 @@ class ModelLibrary:
 
     # -- adding models -----------------------------------------------------------------------
 
-    def _register(self, spec: ModelSpec, path: Path) -> InstalledModel:
+    def register(self, spec: ModelSpec, path: Path) -> InstalledModel:
         digest = sha256_of(path)
         with atomic_output(self.folder / (Path(spec.file).stem + ".json")) as tmp:
             tmp.write_text(json.dumps({"spec": spec.to_json(), "sha256": digest}, indent=2))
@@ -152,7 +153,43 @@ class ModelLibrary:
             say("quantizing to Q8_0")
             target = quantize(f16, self.folder / spec.file, "q8_0")
         say("default model ready")
-        return self._register(spec, target)
+        return self.register(spec, target)
+
+    def download(
+        self,
+        spec: ModelSpec,
+        progress: Progress | None = None,
+        on_bytes: Callable[[DownloadProgress], None] | None = None,
+        proxy: str | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> InstalledModel:
+        """Download a catalogue model (only ever on the user's request), check it against its
+        pinned sha256, quantize it, test-load it and install it."""
+        from kenning.models.quantize import quantize
+
+        if spec.download is None:
+            raise ModelError(
+                f"{spec.name} has no download with a pinned checksum; convert it from its Hugging "
+                "Face folder with `kenning models convert FOLDER`"
+            )
+        say = progress or (lambda message: None)
+        source = spec.download
+        fetched = self.folder / source.url.rsplit("/", 1)[-1]
+        say(f"downloading {spec.name} from {source.host} ({source.size / 1e6:.0f} MB)")
+        download(source.url, fetched, source.sha256, source.size, on_bytes, proxy, should_stop=should_stop)
+        try:
+            say(f"quantizing to {source.quantize.upper()}")
+            target = quantize(fetched, self.folder / spec.file, source.quantize)
+            say("test-loading the model")
+            try:
+                probe_model(target)
+            except ModelError:
+                target.unlink(missing_ok=True)
+                raise
+        finally:
+            fetched.unlink(missing_ok=True)
+        say(f"{spec.name} installed")
+        return self.register(spec, target)
 
     def import_gguf(self, source: Path, name: str | None = None) -> InstalledModel:
         """Copy an embedding GGUF into the library; dimensions and pooling come from its metadata."""
@@ -179,4 +216,4 @@ class ModelLibrary:
         if target.resolve() != source.resolve():
             with atomic_output(target) as tmp:
                 shutil.copyfile(source, tmp)
-        return self._register(spec, target)
+        return self.register(spec, target)
