@@ -83,6 +83,7 @@ class Engine:
         self.models = ModelLibrary(self.data_dir)
         self.store = Store(self.data_dir)
         self.model_name = model or self.store.model_name or DEFAULT_MODEL
+        self._explicit_model = model is not None
         self.embedder_settings = embedder_settings or EmbedderSettings()
         self.index_settings = index_settings or IndexSettings()
         self.on_model_progress = on_model_progress
@@ -93,6 +94,8 @@ class Engine:
     def embedder(self) -> Embedder:
         """The embedding model, prepared (the default is converted on first use) and loaded lazily."""
         if self._embedder is None:
+            if not self._explicit_model:  # the index's model, which a switch may have changed
+                self.model_name = self.store.model_name or self.model_name
             installed: InstalledModel = self.models.get(self.model_name, self.on_model_progress)
             dimensions = self.store.dimensions if self.store.model_name == self.model_name else None
             settings = replace(self.embedder_settings, dimensions=dimensions)
@@ -105,6 +108,8 @@ class Engine:
         """Another process (the service) may have switched the index's model: load the new one."""
         current = self.store.model_name
         embedder = self._embedder
+        if self._explicit_model:
+            return
         if current and embedder and (current, self.store.dimensions) != (embedder.spec.name, embedder.dimensions):
             log.info("the index switched to %s; loading it", current)
             self._embedder = None
