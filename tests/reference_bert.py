@@ -28,7 +28,11 @@ class NumpyBert:
     def __init__(self, folder: Path):
         self.config = json.loads((Path(folder) / "config.json").read_text())
         raw = load_file(str(Path(folder) / "model.safetensors"))
-        self.w = {k.removeprefix("bert."): v.astype(np.float64) for k, v in raw.items()}
+        self.w = {k.removeprefix("bert.").removeprefix("roberta."): v.astype(np.float64)
+                  for k, v in raw.items()}
+        # XLM-RoBERTa numbers positions from padding_idx + 1, as Hugging Face's model does
+        roberta = self.config.get("model_type") == "xlm-roberta"
+        self.first_position = self.config.get("pad_token_id", 1) + 1 if roberta else 0
 
     def embed(self, token_ids: list[int]) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence embedding for one tokenized text."""
@@ -38,7 +42,7 @@ class NumpyBert:
         n = len(token_ids)
         x = (
             w["embeddings.word_embeddings.weight"][token_ids]
-            + w["embeddings.position_embeddings.weight"][:n]
+            + w["embeddings.position_embeddings.weight"][self.first_position : self.first_position + n]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
