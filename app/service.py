@@ -249,6 +249,7 @@ class Service:
             wait = 0.5 if due is None else max(0.01, min(0.5, due - time.monotonic()))
             self.settler.wakeup.wait(wait)
             self.settler.wakeup.clear()
+        return indexer
 
     def _switch_models(self, indexer: Indexer) -> Indexer:
         """A batch of a model switch, between file changes (which always go first)."""

@@ -1,10 +1,12 @@
 """Search quality on the CISI collection: nDCG@10 (also MAP@10, recall@10) for vector-only,
 BM25-only and the shipped hybrid search, over the 76 judged queries, through the `kenning` CLI.
 
-    python bench/quality.py [--cisi DIR] [--model NAME] [--fresh]
+    python bench/quality.py [--cisi DIR] [--model NAME|all] [--models-from DIR] [--fresh]
 
-The documents are rendered as files of mixed formats and indexed once under bench/out/;
-later runs reuse both unless --fresh is given.
+The documents are rendered as files of mixed formats and indexed once per model under bench/out/;
+later runs reuse both unless --fresh is given. `--model all` evaluates every catalogue model whose
+file is present locally (in bench/out/models or in the model folder of --models-from, by default
+the user's Kenning data dir, e.g. after `kenning models download NAME`) and prints a table.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -45,24 +48,17 @@ def build_index(corpus: Path, data_dir: Path, model: str | None, fresh: bool) ->
     return seconds
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cisi", type=Path, help="folder with CISI.ALL, CISI.QRY, CISI.REL")
-    parser.add_argument("--model", help="embedding model (kenning --model NAME)")
-    parser.add_argument("--fresh", action="store_true", help="re-render the corpus and rebuild the index")
-    args = parser.parse_args()
-
-    collection = cisi.load(args.cisi or cisi.default_cisi())
-    corpus = cisi.render(collection, args.fresh)
-    data_dir = cisi.OUT / "cisi" / f"index-{cisi.safe_name(args.model)}"
-    seconds = build_index(corpus, data_dir, args.model, args.fresh)
-    status = json.loads(cisi.kenning(data_dir, args.model, "status", "--json"))
+def evaluate(collection, corpus: Path, model: str | None, fresh: bool) -> dict[str, list[float]]:
+    """Index CISI with `model` (reused when done) and score every mode; prints the details."""
+    data_dir = cisi.OUT / "cisi" / f"index-{cisi.safe_name(model)}"
+    seconds = build_index(corpus, data_dir, model, fresh)
+    status = json.loads(cisi.kenning(data_dir, model, "status", "--json"))
 
     qids = list(collection.queries)
     batch = "\n".join(collection.queries[q] for q in qids) + "\n"
     scores = {}
     for mode in MODES:
-        out = cisi.kenning(data_dir, args.model, "search", "--batch", "-", "--json", "--limit", str(K),
+        out = cisi.kenning(data_dir, model, "search", "--batch", "-", "--json", "--limit", str(K),
                            "--mode", mode, stdin=batch, ok=(0, 2))
         lines = [json.loads(line) for line in out.splitlines() if line.strip()]
         if len(lines) != len(qids):
@@ -84,9 +80,55 @@ def main() -> int:
     for mode in MODES:
         ndcg, ap, recall = scores[mode]
         print(f"{mode:8s} {ndcg:8.3f} {ap:8.3f} {recall:8.3f} {REFERENCE[mode]:30.3f}")
-    hybrid = scores["hybrid"][0]
-    verdict = "PASS" if hybrid >= TARGET else "BELOW TARGET"
-    print(f"\nhybrid nDCG@10 {hybrid:.3f}, target >= {TARGET:.2f}: {verdict}")
+    return scores
+
+
+def local_catalogue_models(models_from: Path) -> tuple[list[str], list[str]]:
+    """Catalogue models present locally (copied into the bench library), and those missing."""
+    from kenning.models.catalogue import CATALOGUE
+    from kenning.models.library import ModelLibrary
+
+    bench_library, user_library = ModelLibrary(cisi.MODELS), ModelLibrary(models_from)
+    present, missing = [], []
+    for name, spec in CATALOGUE.items():
+        if spec.embedded or bench_library.find(name):
+            present.append(name)
+        elif (found := user_library.find(name)) is not None:
+            bench_library.import_gguf(found.path, name)
+            present.append(name)
+        else:
+            missing.append(name)
+    return present, missing
+
+
+def main() -> int:
+    from kenning.paths import default_data_dir
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cisi", type=Path, help="folder with CISI.ALL, CISI.QRY, CISI.REL")
+    parser.add_argument("--model", help="embedding model (kenning --model NAME), or 'all' for every local catalogue model")
+    parser.add_argument("--models-from", type=Path, default=default_data_dir(),
+                        help="a Kenning data dir whose downloaded models --model all may use")
+    parser.add_argument("--fresh", action="store_true", help="re-render the corpus and rebuild the index")
+    args = parser.parse_args()
+
+    collection = cisi.load(args.cisi or cisi.default_cisi())
+    corpus = cisi.render(collection, args.fresh)
+    if args.model != "all":
+        hybrid = evaluate(collection, corpus, args.model, args.fresh)["hybrid"][0]
+        verdict = "PASS" if hybrid >= TARGET else "BELOW TARGET"
+        print(f"\nhybrid nDCG@10 {hybrid:.3f}, target >= {TARGET:.2f}: {verdict}")
+        return 0
+    present, missing = local_catalogue_models(args.models_from)
+    table = {}
+    for name in present:
+        print(f"\n=== {name} ===")
+        table[name] = evaluate(collection, corpus, name, args.fresh)
+    print(f"\n{'model':24s} {'vector':>8s} {'bm25':>8s} {'hybrid':>8s}   (CISI nDCG@10)")
+    for name, scores in table.items():
+        print(f"{name:24s} " + " ".join(f"{scores[mode][0]:8.3f}" for mode in MODES))
+    for name in missing:
+        print(f"{name:24s} not present locally (`kenning models download {name}` or convert it)", file=sys.stderr)
     return 0
 
 
