@@ -232,3 +232,34 @@ def test_cli_use_and_status_show_the_switch(indexed):
     assert done.returncode == 0 and f"The index now uses {SECOND} (384 dimensions)." in done.stdout
     assert "in use" in kenning("models", "list").stdout.split(SECOND)[1].splitlines()[0]
     assert kenning("models", "use", "--cancel").stdout.strip() == "No model switch in progress."
+
+
+def test_the_running_service_builds_the_switch_in_the_background(indexed, corpus):
+    from kenning.service import Service
+
+    with Engine(indexed) as engine:
+        engine.add_folder(corpus)
+    service = Service(indexed, quiet_s=0.2)
+    service.start()
+    try:
+        assert service.wait_idle(120), service.snapshot()
+        with Engine(indexed) as client:  # what `kenning models use` or the app does
+            client.switch_model(SECOND)
+        seen_states = set()
+        deadline = time.monotonic() + 120
+        probe = Store(indexed)
+        while probe.model_name != SECOND and time.monotonic() < deadline:
+            seen_states.add(service.snapshot().state)
+            time.sleep(0.02)
+        probe.close()
+        assert "switching" in seen_states
+        (corpus / "comet.txt").write_text("A comet's icy tail points away from the sun as it nears.")
+        assert service.wait_idle(60)
+        deadline = time.monotonic() + 30
+        with Engine(indexed) as reader:
+            while time.monotonic() < deadline and top_file(reader, "comets in astronomy") != "comet":
+                time.sleep(0.1)
+            assert top_file(reader, "comets in astronomy") == "comet"
+            assert reader.embedder.spec.name == SECOND and vectors_cover_chunks(reader.store)
+    finally:
+        service.stop()
