@@ -51,12 +51,19 @@ class ModelSwitch:
         """Begin (or carry on) building vectors for the installed model `name`."""
         installed = self.models.find(name)
         if installed is None:
-            hint = f"download it first: `kenning models download {name}`" if name in CATALOGUE else "import it first"
+            spec = CATALOGUE.get(name)
+            if spec is not None and spec.download:
+                hint = f"download it first: `kenning models download {name}`"
+            elif spec is not None:
+                hint = "convert it first from its Hugging Face folder: `kenning models convert FOLDER`"
+            else:
+                hint = "import it first: `kenning models import FILE.gguf`"
             raise KenningError(f"model {name!r} is not installed; {hint}")
         dimensions = dimensions or installed.spec.dimensions
         if (name, dimensions) == (self.store.model_name, self.store.dimensions):
             raise KenningError(f"the index already uses {name} ({dimensions} dimensions)")
         self._load(name, dimensions)  # refuses a size the model cannot give, before any change
+        self.close()  # the work may well be done by another process (the service)
         self.store.begin_switch(name, dimensions)
         return self.state()
 

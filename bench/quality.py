@@ -83,7 +83,7 @@ def evaluate(collection, corpus: Path, model: str | None, fresh: bool) -> dict[s
     return scores
 
 
-def local_catalogue_models(models_from: Path) -> tuple[list[str], list[str]]:
+def local_catalogue_models(models_from: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """Catalogue models present locally (copied into the bench library), and those missing."""
     from kenning.models.catalogue import CATALOGUE
     from kenning.models.library import ModelLibrary
@@ -97,7 +97,7 @@ def local_catalogue_models(models_from: Path) -> tuple[list[str], list[str]]:
             bench_library.import_gguf(found.path, name)
             present.append(name)
         else:
-            missing.append(name)
+            missing.append((name, "kenning models download" if spec.download else "kenning models convert FOLDER for"))
     return present, missing
 
 
@@ -127,8 +127,8 @@ def main() -> int:
     print(f"\n{'model':24s} {'vector':>8s} {'bm25':>8s} {'hybrid':>8s}   (CISI nDCG@10)")
     for name, scores in table.items():
         print(f"{name:24s} " + " ".join(f"{scores[mode][0]:8.3f}" for mode in MODES))
-    for name in missing:
-        print(f"{name:24s} not present locally (`kenning models download {name}` or convert it)", file=sys.stderr)
+    for name, how in missing:
+        print(f"{name:24s} not present locally (`{how} {name}`)", file=sys.stderr)
     return 0
 
 
