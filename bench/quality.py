@@ -97,7 +97,8 @@ def local_catalogue_models(models_from: Path) -> tuple[list[str], list[tuple[str
             bench_library.import_gguf(found.path, name)
             present.append(name)
         else:
-            missing.append((name, "kenning models download" if spec.download else "kenning models convert FOLDER for"))
+            how = f"`kenning models download {name}`" if spec.download else "convert its Hugging Face folder: `kenning models convert FOLDER`"
+            missing.append((name, how))
     return present, missing
 
 
@@ -128,7 +129,7 @@ def main() -> int:
     for name, scores in table.items():
         print(f"{name:24s} " + " ".join(f"{scores[mode][0]:8.3f}" for mode in MODES))
     for name, how in missing:
-        print(f"{name:24s} not present locally (`{how} {name}`)", file=sys.stderr)
+        print(f"{name:24s} not present locally; {how}", file=sys.stderr)
     return 0
 
 
