@@ -8,7 +8,8 @@ look by eye.
 Builds an index in a temporary folder from resources/samples plus a few generated documents
 (among them a multi-page PDF), prepares the default model there, then saves:
 main-window.png (results and the PDF preview, passage highlighted), text-preview.png,
-empty-state.png, folders-dialog.png and status-view.png (taken while the service indexes).
+empty-state.png, folders-dialog.png, status-view.png (taken while the service indexes),
+settings-dialog.png (the model catalogue) and status-view-switch.png (a model switch pending).
 HOME points into the temporary folder so paths show as "~/Documents/...".
 """
 
@@ -215,9 +216,42 @@ def take(out: Path, documents: Path, data_dir: Path, inbox: Path, dark: bool) ->
     if not caught:
         print("note: indexing finished before the status view could be caught mid-way")
     save(kenning.status_view, out / f"status-view{suffix}.png")
+    wait_until(lambda: kenning.link.state() == "idle", 90)
+    kenning.status_view.hide()
+    take_model_views(kenning, data_dir, out, suffix)
 
     kenning.shutdown()
     return 0
+
+
+def take_model_views(kenning, data_dir: Path, out: Path, suffix: str) -> None:
+    """The settings dialog's model catalogue, and the status view while a switch to a second
+    model (a copy of the default under another name) waits, the service paused."""
+    from kenning.gui.settings_dialog import SettingsDialog
+    from kenning.models.library import ModelLibrary
+
+    link = kenning.link
+    status = link.engine.status()
+    dialog = SettingsDialog(data_dir, kenning.settings, status.model, kenning.window,
+                            index_dimensions=status.dimensions, passages=status.chunks)
+    dialog.show()
+    save(dialog, out / f"settings-dialog{suffix}.png")
+    dialog.close()
+
+    library = ModelLibrary(data_dir)
+    copy = data_dir.parent / "minilm-copy.gguf"
+    shutil.copyfile(library.get().path, copy)
+    library.import_gguf(copy, "minilm-copy")
+    link.pause()
+    wait_until(lambda: link.state() == "paused", 30)
+    link.switch_model("minilm-copy")
+    wait_until(lambda: link.model_switch is not None, 60)
+    kenning.show_status()
+    kenning.status_view.resize(560, 420)
+    save(kenning.status_view, out / f"status-view-switch{suffix}.png")
+    link.cancel_switch()
+    wait_until(lambda: link.model_switch is None, 30)
+    link.resume()
 
 
 if __name__ == "__main__":

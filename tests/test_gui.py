@@ -1,6 +1,7 @@
 """The desktop app driven like a person would, offscreen, over a real index of generated files
-with the real default model: typing, results, previews, keyboard, empty states, dialogs and the
-background service."""
+with the real default model: typing, results, previews, keyboard, empty states, dialogs, the
+background service, and the model catalogue (downloads from a real HTTP server on 127.0.0.1,
+switching to another model while search keeps working)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import hashlib  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -32,6 +37,10 @@ from kenning.gui.settings_dialog import SettingsDialog  # noqa: E402
 from kenning.gui.single_instance import SingleInstance  # noqa: E402
 from kenning.gui.status_view import StatusView  # noqa: E402
 from kenning.gui.text_view import TextView, qt_offset  # noqa: E402
+from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, Download, ModelSpec  # noqa: E402
+from kenning.models.convert import convert_to_gguf  # noqa: E402
+from kenning.models.library import ModelLibrary  # noqa: E402
+from kenning.models.quantize import quantize  # noqa: E402
 
 WAIT_MS = 30_000
 
@@ -393,8 +402,6 @@ def test_status_view_pauses_and_resumes_the_service(qtbot, app):
 
 
 def test_new_passage_size_re_embeds_every_file(qtbot, app, corpus_index, monkeypatch):
-    from dataclasses import replace
-
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     dialog = SettingsDialog(corpus_index[0], app.settings, "all-minilm-l6-v2", app.window)
     qtbot.addWidget(dialog)
@@ -530,3 +537,290 @@ def test_about_box_shows_version_and_backend():
 
     text = SearchWindow.about_text()
     assert __version__ in text and "llama.cpp" in text
+
+
+# -- the model catalogue: listing, downloading, switching ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def minilm_variants(tmp_path_factory, source_folder):
+    """The default model converted again: its F16 GGUF (what a catalogue download serves) and a
+    Q4_K_M quant of it (a second model to switch to, with vectors of its own)."""
+    folder = tmp_path_factory.mktemp("variants")
+    f16 = convert_to_gguf(source_folder, folder / "minilm-f16.gguf")
+    return {"f16": f16, "q4_k_m": quantize(f16, folder / "minilm-q4_k_m.gguf", "q4_k_m")}
+
+
+class ModelServer(ThreadingHTTPServer):
+    """Serves one file at /model.gguf, `delay` seconds per 64 KiB block (to cancel mid-way)."""
+
+    daemon_threads = True
+
+    def __init__(self, payload: bytes):
+        super().__init__(("127.0.0.1", 0), _ModelHandler)
+        self.payload = payload
+        self.delay = 0.0
+
+    def url(self, name: str = "model.gguf") -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/{name}"
+
+
+class _ModelHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path != "/model.gguf":
+            self.send_error(404, "Not Found")
+            return
+        data = self.server.payload
+        self.send_response(200)  # no Range support: a resumed download starts over, as it should
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            for start in range(0, len(data), 1 << 16):
+                self.wfile.write(data[start:start + (1 << 16)])
+                if self.server.delay:
+                    time.sleep(self.server.delay)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.fixture
+def model_server(minilm_variants, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    server = ModelServer(minilm_variants["f16"].read_bytes())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def catalogue_rows(dialog: SettingsDialog) -> dict[str, list[str]]:
+    rows = {}
+    for i in range(dialog.models.topLevelItemCount()):
+        item = dialog.models.topLevelItem(i)
+        rows[item.text(0)] = [item.text(c) for c in range(dialog.models.columnCount())]
+    return rows
+
+
+def choose_model(dialog: SettingsDialog, name: str) -> None:
+    items = [dialog.models.topLevelItem(i) for i in range(dialog.models.topLevelItemCount())]
+    dialog.models.setCurrentItem(next(item for item in items if item.text(0) == name))
+
+
+def test_settings_dialog_lists_the_catalogue(qtbot, data_dir, monkeypatch, tmp_path):
+    dialog = SettingsDialog(data_dir, Settings(), DEFAULT_MODEL, index_dimensions=384, passages=120)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    rows = catalogue_rows(dialog)
+    assert list(rows)[: len(CATALOGUE)] == list(CATALOGUE)
+    headers = [dialog.models.headerItem().text(c) for c in range(dialog.models.columnCount())]
+    assert headers == ["Model", "Languages", "Dimensions", "Size", "State"]
+    assert rows[DEFAULT_MODEL][1] == "English" and rows[DEFAULT_MODEL][4] == "In use"
+    assert rows[DEFAULT_MODEL][3].endswith(" MB")  # installed: its size on disk
+    assert rows["bge-small-en-v1.5"][4] == "Download 67 MB"
+    assert rows["nomic-embed-text-v1.5"][4] == "Download 274 MB"
+    assert rows["nomic-embed-text-v1.5"][2] == "64–768"
+    assert rows["multilingual-e5-small"][1] == "about 100 languages"
+    assert dialog.chosen_model() == DEFAULT_MODEL and not dialog.download_button.isEnabled()
+
+    # The published quality note of the chosen model, and its download on a click only.
+    choose_model(dialog, "bge-small-en-v1.5")
+    assert CATALOGUE["bge-small-en-v1.5"].quality in dialog.model_details.text()
+    assert dialog.download_button.isEnabled()
+    assert "Download… fetches 67 MB from huggingface.co" in dialog.model_note.text()
+    assert not any(p.name.endswith(".download") for p in (data_dir / "models").iterdir())
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: shown.append(text))
+    dialog.accept()  # a model that is not installed cannot be chosen yet
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted and "not installed" in shown[-1]
+
+    # Matryoshka models offer smaller vectors; the full size comes first and is the default.
+    choose_model(dialog, "nomic-embed-text-v1.5")
+    sizes = [dialog.dimensions.itemData(i) for i in range(dialog.dimensions.count())]
+    assert sizes == [768, 512, 256, 128, 64] and dialog.dimensions.isEnabled()
+    assert dialog.chosen_dimensions() == 768 and "(full size)" in dialog.dimensions.currentText()
+    choose_model(dialog, DEFAULT_MODEL)
+    assert not dialog.dimensions.isEnabled() and dialog.chosen_dimensions() == 384
+
+    image = tmp_path / "settings.png"
+    assert dialog.grab().save(str(image)) and image.stat().st_size > 0
+
+    dialog.proxy.setText("  http://proxy.example:3128 ")
+    assert dialog.chosen().proxy == "http://proxy.example:3128"
+    dialog.chosen().save(data_dir)
+    assert Settings.load(data_dir).proxy == "http://proxy.example:3128"
+
+
+def test_download_from_the_settings_dialog(qtbot, data_dir, model_server, minilm_variants, monkeypatch):
+    payload = model_server.payload
+    spec = ModelSpec(name="minilm-download", file="minilm-download.Q8_0.gguf", dimensions=384,
+                     pooling="mean", max_tokens=256, quality="test score 1.0 (this test)",
+                     download=Download(url=model_server.url(), sha256=hashlib.sha256(payload).hexdigest(),
+                                       size=len(payload)))
+    monkeypatch.setitem(CATALOGUE, spec.name, spec)
+    warnings: list[str] = []
+    infos: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings.append(text))
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: infos.append(text))
+    dialog = SettingsDialog(data_dir, Settings(), DEFAULT_MODEL, index_dimensions=384)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    size = f"{len(payload) / 1e6:,.0f} MB"
+    assert catalogue_rows(dialog)[spec.name][4] == f"Download {size}"
+
+    def download(name: str = spec.name):
+        choose_model(dialog, name)
+        assert dialog.download_button.isEnabled()
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+        running = dialog.download_dialog
+        assert running is not None and running.isVisible()
+        assert not dialog.download_button.isEnabled()
+        with qtbot.waitSignal(running.completed, timeout=120_000):
+            pass
+        return running
+
+    # HTTP errors, and the proxy setting (nothing listens there: the download cannot start).
+    missing = replace(spec.download, url=model_server.url("missing.gguf"))
+    monkeypatch.setitem(CATALOGUE, spec.name, replace(spec, download=missing))
+    download()
+    assert "HTTP 404" in warnings[-1] and "missing.gguf" in warnings[-1]
+    monkeypatch.setitem(CATALOGUE, spec.name, spec)
+    dialog.proxy.setText("http://127.0.0.1:9")
+    download()
+    assert "cannot reach" in warnings[-1] and "proxy" in warnings[-1]
+    dialog.proxy.setText("")
+    assert len(warnings) == 2 and not infos
+
+    # Cancel half-way: no error, the part downloaded stays for the next try.
+    model_server.delay = 0.01
+    choose_model(dialog, spec.name)
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    running = dialog.download_dialog
+    qtbot.waitUntil(lambda: running.bar.maximum() > 0 and running.bar.value() > 0, timeout=WAIT_MS)
+    assert running.bar.maximum() == len(payload) // 1024  # a real byte count, not a busy bar
+    assert " of " in running.amount_label.text() and running.amount_label.text().endswith(" MB")
+    with qtbot.waitSignal(running.completed, timeout=WAIT_MS):
+        qtbot.mouseClick(running.cancel_button, Qt.MouseButton.LeftButton)
+    assert running.cancelled and len(warnings) == 2
+    assert "resumes" in catalogue_rows(dialog)[spec.name][4]
+    assert ModelLibrary(data_dir).find(spec.name) is None
+
+    # The whole file: checked, quantized, test-loaded and installed.
+    model_server.delay = 0.0
+    download()
+    assert len(warnings) == 2, warnings
+    assert "minilm-download is downloaded and installed" in infos[-1]
+    assert catalogue_rows(dialog)[spec.name][4] == "Installed"
+    assert ModelLibrary(data_dir).find(spec.name) is not None
+    assert not dialog.download_button.isEnabled()
+    assert sorted(p.name for p in (data_dir / "models").iterdir() if "minilm-download" in p.name) == [
+        "minilm-download.Q8_0.gguf", "minilm-download.Q8_0.json"]
+
+    # A wrong checksum is refused and the file discarded.
+    monkeypatch.setitem(CATALOGUE, "minilm-bad", replace(spec, name="minilm-bad", file="minilm-bad.Q8_0.gguf",
+                                                         download=replace(spec.download, sha256="0" * 64)))
+    dialog.refresh_models()
+    download("minilm-bad")
+    assert "sha256" in warnings[-1] and "discarded" in warnings[-1]
+    assert ModelLibrary(data_dir).find("minilm-bad") is None
+
+
+def test_switching_models_from_settings_while_search_keeps_working(qtbot, data_dir, minilm_variants, monkeypatch, tmp_path):
+    ModelLibrary(data_dir).import_gguf(minilm_variants["q4_k_m"], "minilm-q4")
+    folder = tmp_path / "notes"
+    write_document(folder / "owls.txt", "Owls", ["Owls hunt mice at night with silent flight."])
+    write_document(folder / "bread.txt", "Bread", ["Sourdough bread rises slowly with wild yeast."])
+    write_document(folder / "tides.txt", "Tides", ["The moon's pull on the oceans makes the tides."])
+    with Engine(data_dir=data_dir) as engine:
+        engine.add_folder(folder)
+        engine.index([folder])
+        passages = engine.status().chunks
+    Settings(first_run_done=True, tray_notice_shown=True).save(data_dir)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    choices: list[SettingsDialog] = []
+
+    def settings_dialog_choosing(name):
+        def exec_(dialog):  # what a person does in the dialog: pick the model, then Save
+            choices.append(dialog)
+            choose_model(dialog, name)
+            dialog.accept()
+            return dialog.result()
+        monkeypatch.setattr(SettingsDialog, "exec", exec_)
+
+    kenning = start_app(qtbot, data_dir)
+    link = kenning.link
+    try:
+        qtbot.waitUntil(lambda: link.state() == "idle", timeout=WAIT_MS)
+        assert link.index_model == DEFAULT_MODEL and link.model_switch is None
+        link.pause()  # hold the service so the pending switch can be looked at
+        qtbot.waitUntil(lambda: link.state() == "paused", timeout=WAIT_MS)
+
+        settings_dialog_choosing("minilm-q4")
+        kenning.show_settings()
+        dialog = choices[-1]
+        assert catalogue_rows(dialog)["minilm-q4"][4] == "Installed"
+        assert dialog.switch_to == ("minilm-q4", 384) and dialog.chosen().model is None
+        qtbot.waitUntil(lambda: link.model_switch is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: kenning.status_view is not None and kenning.status_view.isVisible(), timeout=WAIT_MS)
+        view = kenning.status_view
+        assert not view.switch_box.isHidden()
+        assert view.switch_label.text().startswith(
+            f"Switching to minilm-q4: 0 of {passages} passages (0%) — search uses all-minilm-l6-v2 until it is done")
+        assert "Paused" in view.switch_label.text()
+        assert view.cancel_switch_button.isEnabled()
+        assert Settings.load(data_dir).model is None  # the index's model is followed, not pinned
+        # Search answers meanwhile, with the current model.
+        assert wait_for_results(qtbot, kenning.window, "birds that hunt at night")[0] == "owls.txt"
+
+        # The settings dialog shows the switch; Cancel in the status view drops it.
+        settings_dialog_choosing("minilm-q4")
+        kenning.show_settings()
+        assert catalogue_rows(choices[-1])["minilm-q4"][4] == "Index being built (0%)"
+        assert choices[-1].switch_to is None  # already being built: nothing new to start
+        qtbot.mouseClick(view.cancel_switch_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: link.model_switch is None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: view.switch_box.isHidden(), timeout=WAIT_MS)
+        assert link.index_model == DEFAULT_MODEL
+        with Engine(data_dir=data_dir) as engine:
+            assert engine.status().model_switch is None and engine.status().model == DEFAULT_MODEL
+
+        # Again, and this time the service completes it.
+        settings_dialog_choosing("minilm-q4")
+        kenning.show_settings()
+        qtbot.waitUntil(lambda: link.model_switch is not None, timeout=WAIT_MS)
+        link.resume()
+        qtbot.waitUntil(lambda: link.index_model == "minilm-q4", timeout=120_000)
+        qtbot.waitUntil(lambda: link.state() == "idle", timeout=WAIT_MS)
+        assert link.model_switch is None and view.switch_box.isHidden()
+        assert "The index now uses minilm-q4" in kenning.window.statusBar().currentMessage()
+        assert view.values["model"].text() == "minilm-q4 (384 dimensions)"
+        assert view.state.text() == "Up to date" and "minilm-q4" in view.summary.text()
+        assert wait_for_results(qtbot, kenning.window, "bread made with wild yeast")[0] == "bread.txt"
+        with Engine(data_dir=data_dir) as engine:
+            assert engine.status().model == "minilm-q4" and engine.status().model_switch is None
+
+        # Choosing the default again in the dialog offers it as a switch back.
+        settings_dialog_choosing(DEFAULT_MODEL)
+        kenning.show_settings()
+        assert catalogue_rows(choices[-1])["minilm-q4"][4] == "In use"
+        assert choices[-1].switch_to == (DEFAULT_MODEL, 384)
+        qtbot.waitUntil(lambda: link.index_model == DEFAULT_MODEL, timeout=120_000)
+    finally:
+        kenning.shutdown()
+
+
+def test_a_switch_that_cannot_start_says_why(qtbot, data_dir, monkeypatch):
+    from kenning.gui.service_link import ServiceLink
+
+    link = ServiceLink(data_dir)
+    try:
+        with qtbot.waitSignal(link.switch_failed, timeout=WAIT_MS) as failed:
+            link.switch_model("no-such-model")
+        assert "not installed" in failed.args[0]
+    finally:
+        link.shutdown()

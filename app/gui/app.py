@@ -57,6 +57,9 @@ class KenningApp(QObject):
             self.tray.quit_requested.connect(self.quit)
             self.tray.show()
             self.window.keep_running_on_close = True
+        self.link.switch_started.connect(self._on_switch_started)
+        self.link.switch_failed.connect(self._on_switch_failed)
+        self.link.model_changed.connect(self._on_model_changed)
         self.folders_dialog: FoldersDialog | None = None
         self.status_view: StatusView | None = None
         self._quitting = False
@@ -88,10 +91,17 @@ class KenningApp(QObject):
         self._present(self.status_view)
 
     def show_settings(self) -> None:
-        index_model = self.link.engine.status().model
-        dialog = SettingsDialog(self.data_dir, self.settings, index_model, self.window)
+        status = self.link.engine.status()
+        dialog = SettingsDialog(self.data_dir, self.settings, status.model, self.window,
+                                index_dimensions=status.dimensions, switching=status.model_switch,
+                                passages=status.chunks)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
+        self.apply_settings(dialog)
+
+    def apply_settings(self, dialog: SettingsDialog) -> None:
+        """Save what the accepted settings dialog chose and act on it: restart indexing with new
+        settings, and start (or cancel) a model switch, which the service builds in the background."""
         chosen = dialog.chosen()
         if chosen.start_at_login != autostart.enabled() and autostart.supported():
             custom_dir = self.data_dir if self.data_dir != default_data_dir() else None
@@ -103,6 +113,23 @@ class KenningApp(QObject):
         if indexing_changed:
             self.link.apply_settings(chosen, reembed=dialog.reembed)
             self.window.use_embedder_settings(embedder_settings(chosen))
+        if dialog.switch_to:
+            self.link.switch_model(*dialog.switch_to)
+        elif dialog.cancel_switch:
+            self.link.cancel_switch()
+
+    def _on_switch_started(self, state) -> None:
+        if state.total or self.link.model_switch is not None:
+            self.window.statusBar().showMessage(
+                f"Building the index for {state.model} in the background; search keeps using "
+                f"{self.link.index_model} until it is done.", 10_000)
+            self.show_status()
+
+    def _on_model_changed(self, model: str) -> None:
+        self.window.statusBar().showMessage(f"The index now uses {model}, and so does search.", 15_000)
+
+    def _on_switch_failed(self, message: str) -> None:
+        QMessageBox.warning(self.window, "Model switch", message)
 
     @staticmethod
     def _present(dialog) -> None:

@@ -1,5 +1,5 @@
 """Model jobs for the settings dialog and the first-run wizard; plain functions taking a `say`
-callback, run off the UI thread by `background_task`."""
+callback (or, for a download, the task itself), run off the UI thread by `background_task`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from kenning.models.catalogue import ModelSpec
+from kenning.models.download import partial_path
 from kenning.models.library import InstalledModel, ModelLibrary
 
 Say = Callable[[str], None]
@@ -36,3 +38,26 @@ def convert_folder(data_dir: Path, folder: Path, say: Say, quant: str = "q8_0") 
         quantize(f16, output, quant)
     say("testing the converted model")
     return library.import_gguf(output, model.name.lower())
+
+
+def download(data_dir: Path, spec: ModelSpec, task, proxy: str | None = None) -> InstalledModel:
+    """Fetch a catalogue model (only ever on the user's click), like `kenning models download`:
+    `task` is the running `BackgroundTask` (its `say`, `report` and `stopping`)."""
+    return ModelLibrary(data_dir).download(
+        spec,
+        progress=task.say,
+        on_bytes=lambda p: task.report(p.done, p.total),
+        proxy=proxy or None,
+        should_stop=task.stopping,
+    )
+
+
+def partial_download(data_dir: Path, spec: ModelSpec) -> int:
+    """Bytes of `spec`'s download left by an interrupted run (the next one resumes from there)."""
+    if spec.download is None:
+        return 0
+    part = partial_path(ModelLibrary(data_dir).folder / spec.download.url.rsplit("/", 1)[-1])
+    try:
+        return part.stat().st_size
+    except OSError:
+        return 0

@@ -35,7 +35,7 @@ from kenning.gui.preview_pane import PreviewPane
 from kenning.gui.result_list import RETURN_KEYS, ResultList
 from kenning.gui.search_worker import SearchClient, SearchOutcome
 from kenning.gui.service_link import ServiceLink
-from kenning.gui.status_text import index_summary
+from kenning.gui.status_text import index_summary, switch_summary
 from kenning.search import SearchResult
 
 DEBOUNCE_MS = 200
@@ -301,12 +301,17 @@ class SearchWindow(QMainWindow):
 
     def _on_service_status(self, status) -> None:
         indexing = status is not None and status.state == "indexing"
-        self.index_progress.setVisible(indexing)
+        switch = self.link.model_switch if status is not None and status.state == "switching" else None
+        self.index_progress.setVisible(indexing or switch is not None)
         if indexing:
             total = status.done + status.queued
             self.index_progress.setRange(0, total if status.queued else 0)
             self.index_progress.setValue(status.done)
-        self.status_label.setText(index_summary(status, self.link.error))
+        elif switch is not None:
+            self.index_progress.setRange(0, max(1, switch.total))
+            self.index_progress.setValue(min(switch.done, switch.total))
+        self.status_label.setText(switch_summary(switch, self.link.index_model) if switch is not None
+                                  else index_summary(status, self.link.error))
         if not self.query and self.empty.kind in ("indexing", "ready", "no-folders"):
             self._show_idle_state()
 

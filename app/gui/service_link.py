@@ -1,7 +1,9 @@
 """The GUI's one handle on indexing: runs the background `Service` (or, when another Kenning
 process already holds the service lock, follows that one's published status), polls its status
 with a QTimer, and manages folders through an Engine of its own (the service picks up folder
-changes from the database)."""
+changes from the database). A model switch is started and cancelled here too, by an Engine in a
+worker thread: the service (this process's or another's) builds the new index in the background
+while search keeps using the current model."""
 
 from __future__ import annotations
 
@@ -15,15 +17,18 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from kenning.embed import EmbedderSettings
 from kenning.engine import Engine, FolderInfo
 from kenning.errors import KenningError
+from kenning.gui.background_task import BackgroundTask
 from kenning.gui.settings import Settings
 from kenning.index import IndexSettings
-from kenning.service import Service, ServiceStatus, read_status, set_paused
+from kenning.service import RETRY_S, Service, ServiceStatus, read_status, set_paused
+from kenning.switch import SwitchState
 
 log = logging.getLogger(__name__)
 
 POLL_MS = 500
 RATE_WINDOW_S = 20.0  # files/s is measured over this much recent history
 COUNTS_MAX_AGE_S = 5.0  # folder and file counts are re-read at most this often while nothing changes
+SWITCH_MAX_AGE_S = 1.0  # a model switch's progress (a count of every passage) at most this often
 
 
 def engine_for(data_dir: Path, settings: Settings) -> Engine:
@@ -44,6 +49,9 @@ class ServiceLink(QObject):
     changed = Signal(object)  # ServiceStatus, or None when nothing indexes
     folders_changed = Signal()
     index_updated = Signal()  # files were indexed or removed since the last poll
+    switch_started = Signal(object)  # SwitchState: a model switch the user asked for is under way
+    switch_failed = Signal(str)  # it could not start (or be cancelled): why
+    model_changed = Signal(str)  # the index now uses this model (a switch completed)
 
     def __init__(self, data_dir: Path, settings: Settings | None = None, parent=None):
         super().__init__(parent)
@@ -56,6 +64,11 @@ class ServiceLink(QObject):
         self.files_per_s = 0.0
         self.error = ""  # why this process does not run the service, if it does not
         self.status: ServiceStatus | None = None
+        self.index_model: str | None = None  # the model the index uses (search uses it)
+        self.model_switch: SwitchState | None = None  # a switch to another model, while pending
+        self._switch_read = 0.0
+        self._cancelled_at = 0.0
+        self._tasks: list[BackgroundTask] = []
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -103,6 +116,8 @@ class ServiceLink(QObject):
 
     def shutdown(self) -> None:
         self._timer.stop()
+        for task in list(self._tasks):
+            task.wait()
         self.stop()
         self.engine.close()
 
@@ -122,12 +137,44 @@ class ServiceLink(QObject):
             except Exception as exc:  # a damaged status record must not stop the GUI
                 log.debug("cannot read the service status: %s", exc)
                 self.status = None
+        self._read_switch()
+        self._hide_cancelled_batch()
         self._measure_rate()
         if self.status is not None and previous is not None and (
             self.status.done != previous.done or (previous.state == "indexing" and self.status.state == "idle")
         ):
             self._changed()
         self.changed.emit(self.status)
+
+    def _read_switch(self) -> None:
+        store = self.engine.store
+        try:
+            model, target = store.model_name, store.switch_target()
+        except Exception as exc:  # the database is busy or damaged: keep what we knew
+            log.debug("cannot read the model switch: %s", exc)
+            return
+        if model != self.index_model:
+            previous, self.index_model = self.index_model, model
+            if previous is not None and model:
+                self.model_changed.emit(model)
+                self._changed()
+        if target is None:
+            self.model_switch = None
+            return
+        now, known = time.monotonic(), self.model_switch
+        if known is None or (known.model, known.dimensions) != target or now - self._switch_read >= SWITCH_MAX_AGE_S:
+            self._switch_read = now
+            self.model_switch = self.engine.switch.state()
+
+    def _hide_cancelled_batch(self) -> None:
+        """A switch cancelled while the service was embedding a batch for it makes that batch fail
+        (its vector table is gone): the service reports an error and retries after RETRY_S, by
+        when there is nothing left to do. That is the cancel working, not an error to show."""
+        status = self.status
+        if (status is not None and status.state == "error" and self.model_switch is None
+                and status.message.startswith("model switch failed")
+                and time.monotonic() - self._cancelled_at < RETRY_S + 2):
+            status.state, status.message = "idle", "model switch cancelled"
 
     def _measure_rate(self) -> None:
         """Files per second from recent snapshots, and a time left from it when the service
@@ -207,3 +254,70 @@ class ServiceLink(QObject):
     def retry(self, path: str) -> None:
         self.engine.retry(Path(path))
         self._changed(folders=True)
+
+    # -- switching models ---------------------------------------------------------------------
+
+    def switch_model(self, name: str, dimensions: int | None = None) -> BackgroundTask:
+        """Start building the index for `name` beside the current one. Loading the new model
+        (which checks it, and the vector size) takes a moment, so it happens in a worker thread;
+        `switch_started` or `switch_failed` follow. The service does the rest between file
+        changes; search keeps using the current model until the new index is complete."""
+        data_dir, settings = self.data_dir, embedder_settings(self.settings)
+
+        def work(say):
+            with Engine(data_dir=data_dir, embedder_settings=settings) as engine:
+                return engine.switch_model(name, dimensions)
+
+        replacing = self.engine.store.switch_target() is not None  # another switch is pending
+        return self._run(work, self.switch_started.emit, hold_service=replacing)
+
+    def cancel_switch(self) -> BackgroundTask:
+        """Drop the index being built for another model; the current one is never touched."""
+        data_dir = self.data_dir
+        self._cancelled_at = time.monotonic()
+
+        def work(say):
+            with Engine(data_dir=data_dir) as engine:
+                state = engine.switch.state()
+                engine.cancel_model_switch()
+                return state
+
+        return self._run(work, lambda state: None, hold_service=True)
+
+    def _run(self, work, on_success, hold_service: bool = False) -> BackgroundTask:
+        """Run `work` in a worker thread. With `hold_service`, this process's service is stopped
+        first (after its batch) and started again afterwards: dropping or replacing the vector
+        table a switch is building must not happen under a service that is reading the switch's
+        state or embedding a batch for it (the engine does not guard against that yet)."""
+        service = self.service if hold_service else None
+
+        def held(say):
+            if service is not None:
+                service.stop()  # waits for the batch in progress
+            return work(say)
+
+        task = BackgroundTask(held)  # no parent: a deleteLater on a child of a dying link crashes PySide
+        self._tasks.append(task)
+
+        def finished(ok: bool, value) -> None:
+            task.wait()  # `finished` comes just before the thread really ends
+            self._tasks.remove(task)
+            task.deleteLater()
+            if service is not None and service is self.service:  # not stopped meanwhile: restart
+                self.service = None
+                try:
+                    service.engine.close()
+                except KenningError:
+                    pass
+                self.start()
+            self._switch_read = 0.0  # show the new state at once
+            self.poll()
+            if ok:
+                on_success(value)
+            else:
+                self.switch_failed.emit(str(value))
+
+        task.succeeded.connect(lambda value: finished(True, value))
+        task.failed.connect(lambda message: finished(False, message))
+        task.start()
+        return task

@@ -21,6 +21,7 @@ class Settings:
     gpu: str = "auto"
     threads: int | None = None  # None: one per physical core
     chunk_tokens: int = 256
+    proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
     tray_notice_shown: bool = False
@@ -39,6 +40,8 @@ class Settings:
         settings = cls(**{k: v for k, v in data.items() if k in known}) if isinstance(data, dict) else cls()
         if settings.gpu not in GPU_CHOICES:
             settings.gpu = "auto"
+        if not isinstance(settings.proxy, str):
+            settings.proxy = ""
         return settings
 
     def save(self, data_dir: Path) -> None:

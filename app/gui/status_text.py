@@ -28,6 +28,8 @@ def index_summary(status, error: str = "") -> str:
         if status.eta_s:
             parts.append(f"{duration(status.eta_s)} left")
         return " · ".join(parts)
+    if status.state == "switching":  # the service says "building the index for X: n of m passages"
+        return status.message[:1].upper() + status.message[1:] if status.message else "Switching models"
     if status.state == "paused":
         return f"Indexing paused ({status.queued:,} files waiting)" if status.queued else "Indexing paused"
     if status.state == "error":
@@ -42,3 +44,9 @@ def index_summary(status, error: str = "") -> str:
 
 def current_file(status) -> str:
     return Path(status.current).name if status and status.current else ""
+
+
+def switch_summary(switch, index_model: str | None) -> str:
+    """A pending model switch in one line (the engine's `SwitchState`)."""
+    return (f"Switching to {switch.model}: {switch.done:,} of {switch.total:,} passages "
+            f"({switch.fraction:.0%}) — search uses {index_model or 'the current model'} until it is done")

@@ -1,5 +1,6 @@
 """Index status: queued, done and failed files, speed, time left and the current file, with
-pause/resume and stop/start. Follows `ServiceLink.changed` (the service polled by a QTimer)."""
+pause/resume and stop/start, and a model switch's progress with its Cancel. Follows
+`ServiceLink.changed` (the service polled by a QTimer)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -18,12 +21,13 @@ from PySide6.QtWidgets import (
 
 from kenning.gui.result_delegate import display_path
 from kenning.gui.service_link import ServiceLink
-from kenning.gui.status_text import duration, index_summary
+from kenning.gui.status_text import duration, index_summary, switch_summary
 
 STATE_TITLES = {
     "starting": "Starting",
     "idle": "Up to date",
     "indexing": "Indexing",
+    "switching": "Switching model",
     "paused": "Paused",
     "error": "Stopped by an error",
     "stopped": "Not indexing",
@@ -45,7 +49,8 @@ class StatusView(QDialog):
         self.summary.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Indexing progress")
-        self.values = {key: QLabel() for key in ("queued", "done", "failed", "speed", "eta", "current", "indexed")}
+        keys = ("queued", "done", "failed", "speed", "eta", "current", "indexed", "model")
+        self.values = {key: QLabel() for key in keys}
         for label in self.values.values():
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.values["current"].setWordWrap(True)
@@ -54,8 +59,26 @@ class StatusView(QDialog):
         for key, title in (
             ("queued", "Files waiting"), ("done", "Files indexed this session"), ("failed", "Files that failed"),
             ("speed", "Speed"), ("eta", "Time left"), ("current", "Reading now"), ("indexed", "Files in the index"),
+            ("model", "Model"),
         ):
             form.addRow(title + ":", self.values[key])
+
+        self.switch_label = QLabel()
+        self.switch_label.setWordWrap(True)
+        self.switch_progress = QProgressBar()
+        self.switch_progress.setAccessibleName("Model switch progress")
+        self.cancel_switch_button = QPushButton("Cancel switch")
+        self.cancel_switch_button.setToolTip("Stop building the new index; the current one stays as it is")
+        self.cancel_switch_button.clicked.connect(self.cancel_switch)
+        self._cancelling = False
+        switch_row = QHBoxLayout()
+        switch_row.addWidget(self.switch_progress, 1)
+        switch_row.addWidget(self.cancel_switch_button)
+        self.switch_box = QGroupBox("Model switch")
+        switch_layout = QVBoxLayout(self.switch_box)
+        switch_layout.addWidget(self.switch_label)
+        switch_layout.addLayout(switch_row)
+        link.switch_failed.connect(self._on_switch_failed)
 
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self.toggle_pause)
@@ -75,6 +98,7 @@ class StatusView(QDialog):
         layout.addWidget(self.progress)
         layout.addSpacing(6)
         layout.addLayout(form)
+        layout.addWidget(self.switch_box)
         layout.addStretch()
         layout.addLayout(row)
         link.changed.connect(self.update_status)
@@ -84,9 +108,9 @@ class StatusView(QDialog):
         state = status.state if status else "stopped"
         self.state.setText(STATE_TITLES.get(state, state.capitalize()))
         note = "" if self.link.running_here or status is None else "Another Kenning process does the indexing. "
-        message = status.message if status and status.message and state != "error" else ""
+        message = status.message if status and status.message and state not in ("error", "switching") else ""
         summary = index_summary(status, self.link.error)
-        summary = "" if summary == self.state.text() else summary
+        summary = "" if summary == self.state.text() or state == "switching" else summary
         self.summary.setText((note + summary + (f" — {message}" if message else "")).strip())
         self.summary.setVisible(bool(self.summary.text()))
         total = (status.done + status.queued) if status else 0
@@ -105,8 +129,50 @@ class StatusView(QDialog):
         self.pause_button.setEnabled(status is not None and state in ("indexing", "idle", "paused", "starting"))
         self.stop_button.setText("Stop" if self.link.running_here else "Start")
         self.stop_button.setEnabled(self.link.running_here or status is None)
+        model = self.link.index_model
+        dimensions = self.link.engine.store.dimensions if model else None
+        self.values["model"].setText(f"{model} ({dimensions} dimensions)" if model and dimensions else model or "—")
+        self._update_switch(status, state)
         for button in (self.pause_button, self.stop_button):
             button.setAccessibleName(button.text())
+
+    def _update_switch(self, status, state: str) -> None:
+        switch = self.link.model_switch
+        self.switch_box.setVisible(switch is not None)
+        if switch is None:
+            self._cancelling = False
+            return
+        text = switch_summary(switch, self.link.index_model) + "."
+        if state == "paused":
+            text += " Paused along with indexing."
+        elif state == "indexing":
+            text += " Changed files are indexed first."
+        elif status is None or state in ("stopped", "error"):
+            text += " It carries on when indexing runs again."
+        self.switch_label.setText(text)
+        self.switch_progress.setRange(0, max(1, switch.total))
+        self.switch_progress.setValue(min(switch.done, switch.total))
+        self.cancel_switch_button.setEnabled(not self._cancelling)
+        self.cancel_switch_button.setText("Cancelling…" if self._cancelling else "Cancel switch")
+
+    def cancel_switch(self) -> None:
+        switch = self.link.model_switch
+        if switch is None:
+            return
+        answer = QMessageBox.question(
+            self, "Cancel the model switch?",
+            f"Stop building the index for {switch.model}? The part built so far is discarded; "
+            f"search keeps using {self.link.index_model}.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._cancelling = True
+        self.cancel_switch_button.setEnabled(False)
+        self.cancel_switch_button.setText("Cancelling…")
+        self.link.cancel_switch()
+
+    def _on_switch_failed(self, message: str) -> None:
+        self._cancelling = False
+        self.update_status(self.link.status)
 
     def _speed(self, status) -> str:
         parts = []

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from kenning.gui.icons import tray_icon
 from kenning.gui.service_link import ServiceLink
-from kenning.gui.status_text import current_file, index_summary
+from kenning.gui.status_text import current_file, index_summary, switch_summary
 
 
 class Tray(QSystemTrayIcon):
@@ -38,12 +38,17 @@ class Tray(QSystemTrayIcon):
 
     def update_status(self, status) -> None:
         state = status.state if status else "stopped"
-        icon_state = {"starting": "indexing", "stopped": "paused"}.get(state, state)
+        icon_state = {"starting": "indexing", "switching": "indexing", "stopped": "paused"}.get(state, state)
         if icon_state != self.state:
             self.state = icon_state
             self.setIcon(tray_icon(icon_state))
+        lines = [index_summary(status, self.link.error)]
+        switch = self.link.model_switch
+        if switch is not None and state != "error":  # also while it waits for files or a pause
+            summary = switch_summary(switch, self.link.index_model)
+            lines = [summary] if state == "switching" else lines + [summary]
         file = current_file(status) if state == "indexing" else ""
-        self.setToolTip("Kenning — " + index_summary(status, self.link.error) + (f"\n{file}" if file else ""))
+        self.setToolTip("Kenning — " + "\n".join(lines + ([file] if file else [])))
         self.pause_action.setText("Resume indexing" if state == "paused" else "Pause indexing")
         self.pause_action.setEnabled(status is not None)
 
