@@ -155,6 +155,15 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: its statements see one state of the database."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -203,8 +212,17 @@ class Store:
 
     def switch_target(self) -> tuple[str, int] | None:
         """(model, dimensions) being built, or None."""
-        model = self.get_meta("next_model")
-        return (model, int(self.get_meta("next_dimensions"))) if model else None
+        target = self.switch_table()
+        return target[:2] if target else None
+
+    def switch_table(self) -> tuple[str, int, str] | None:
+        """(model, dimensions, vector table) of the switch being built, read at once (another
+        process may cancel or restart the switch at any moment), or None."""
+        values = dict(self.db.execute(
+            "SELECT key, value FROM meta WHERE key IN ('next_model', 'next_dimensions', 'next_table')"))
+        if len(values) < 3:
+            return None
+        return values["next_model"], int(values["next_dimensions"]), values["next_table"]
 
     def begin_switch(self, model: str, dimensions: int) -> None:
         """Start building vectors for `model` (a switch to the same target carries on)."""
@@ -234,24 +252,31 @@ class Store:
         """(chunks with vectors of the new model, all chunks)."""
         return int(self.get_meta("next_done") or 0), self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
-    def chunks_for_switch(self, limit: int) -> list[tuple[int, str]]:
-        """The next chunks (id, text) still lacking vectors of the new model: first in id order
-        from where the last batch stopped, then any added behind that point meanwhile."""
+    def chunks_for_switch(self, table: str, limit: int) -> list[tuple[int, str]]:
+        """The next chunks (id, text) still lacking vectors in the switch's `table`: first in id
+        order from where the last batch stopped, then any added behind that point meanwhile."""
+        with self.snapshot():
+            return self._chunks_for_switch(table, limit)
+
+    def _chunks_for_switch(self, table: str, limit: int) -> list[tuple[int, str]]:
+        if self.get_meta("next_table") != table:
+            return []
         cursor = int(self.get_meta("next_cursor") or 0)
         rows = list(self.db.execute(
             "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
         if rows:
             return rows
-        table = self.get_meta("next_table")
         return list(self.db.execute(
             f"SELECT c.id, c.text FROM chunks c WHERE NOT EXISTS "
             f"(SELECT 1 FROM {table} v WHERE v.rowid = c.id) ORDER BY c.id LIMIT ?", (limit,)))
 
-    def add_switch_vectors(self, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
+    def add_switch_vectors(self, table: str, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
         """Store new-model vectors for chunks that still hold the text they were made from (the
-        indexer may have replaced a file meanwhile)."""
-        table = self.get_meta("next_table")
+        indexer may have replaced a file meanwhile), unless the switch they were made for has
+        been cancelled or replaced meanwhile."""
         with self.transaction():
+            if self.get_meta("next_table") != table:
+                return
             added = 0
             for (chunk_id, text), vector in zip(rows, vectors):
                 row = self.db.execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
@@ -269,8 +294,8 @@ class Store:
         """Make the new vectors the ones searched, in one transaction, and drop the old ones;
         False (nothing changed) while some chunk still lacks a new vector."""
         with self.transaction():
-            target = self.switch_target()
-            if target is None or self.chunks_for_switch(1):
+            target = self.switch_table()
+            if target is None or self._chunks_for_switch(target[2], 1):
                 return False
             old = self.vector_table if self.model_name else None
             self.set_meta("model", target[0])

@@ -76,18 +76,19 @@ class ModelSwitch:
 
     def step(self, batch: int = BATCH_CHUNKS) -> bool:
         """Embed one batch for the switch; True once the switch is complete."""
-        target = self.store.switch_target()
+        target = self.store.switch_table()
         if target is None:
             return False
-        rows = self.store.chunks_for_switch(batch)
+        model, dimensions, table = target
+        rows = self.store.chunks_for_switch(table, batch)
         if not rows:
             done = self.store.complete_switch()
             if done:
-                log.info("the index now uses %s (%d dimensions)", *target)
+                log.info("the index now uses %s (%d dimensions)", model, dimensions)
                 self.close()
             return done
-        embedder = self._load(*target)
-        self.store.add_switch_vectors(rows, _embed(embedder, [text for _, text in rows]))
+        embedder = self._load(model, dimensions)
+        self.store.add_switch_vectors(table, rows, _embed(embedder, [text for _, text in rows]))
         return False
 
     def run(self, progress: Callable[[SwitchState], None] | None = None,

@@ -276,7 +276,7 @@ def check_consistent(store: Store) -> None:
     assert orphans == 0
     chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
     if store.model_name:
-        vectors = db.execute("SELECT count(*) FROM chunk_vectors").fetchone()[0]
+        vectors = db.execute(f"SELECT count(*) FROM {store.vector_table}").fetchone()[0]
         assert vectors == chunks
     duplicates = db.execute(
         "SELECT count(*) FROM (SELECT file_id, ordinal FROM chunks GROUP BY 1, 2 HAVING count(*) > 1)"
