@@ -20,7 +20,7 @@ from kenning.errors import KenningError
 from kenning.gui.background_task import BackgroundTask
 from kenning.gui.settings import Settings
 from kenning.index import IndexSettings
-from kenning.service import RETRY_S, Service, ServiceStatus, read_status, set_paused
+from kenning.service import Service, ServiceStatus, read_status, set_paused
 from kenning.switch import SwitchState
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,6 @@ class ServiceLink(QObject):
         self.index_model: str | None = None  # the model the index uses (search uses it)
         self.model_switch: SwitchState | None = None  # a switch to another model, while pending
         self._switch_read = 0.0
-        self._cancelled_at = 0.0
         self._tasks: list[BackgroundTask] = []
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -138,7 +137,6 @@ class ServiceLink(QObject):
                 log.debug("cannot read the service status: %s", exc)
                 self.status = None
         self._read_switch()
-        self._hide_cancelled_batch()
         self._measure_rate()
         if self.status is not None and previous is not None and (
             self.status.done != previous.done or (previous.state == "indexing" and self.status.state == "idle")
@@ -165,16 +163,6 @@ class ServiceLink(QObject):
         if known is None or (known.model, known.dimensions) != target or now - self._switch_read >= SWITCH_MAX_AGE_S:
             self._switch_read = now
             self.model_switch = self.engine.switch.state()
-
-    def _hide_cancelled_batch(self) -> None:
-        """A switch cancelled while the service was embedding a batch for it makes that batch fail
-        (its vector table is gone): the service reports an error and retries after RETRY_S, by
-        when there is nothing left to do. That is the cancel working, not an error to show."""
-        status = self.status
-        if (status is not None and status.state == "error" and self.model_switch is None
-                and status.message.startswith("model switch failed")
-                and time.monotonic() - self._cancelled_at < RETRY_S + 2):
-            status.state, status.message = "idle", "model switch cancelled"
 
     def _measure_rate(self) -> None:
         """Files per second from recent snapshots, and a time left from it when the service
@@ -268,13 +256,11 @@ class ServiceLink(QObject):
             with Engine(data_dir=data_dir, embedder_settings=settings) as engine:
                 return engine.switch_model(name, dimensions)
 
-        replacing = self.engine.store.switch_target() is not None  # another switch is pending
-        return self._run(work, self.switch_started.emit, hold_service=replacing)
+        return self._run(work, self.switch_started.emit)
 
     def cancel_switch(self) -> BackgroundTask:
         """Drop the index being built for another model; the current one is never touched."""
         data_dir = self.data_dir
-        self._cancelled_at = time.monotonic()
 
         def work(say):
             with Engine(data_dir=data_dir) as engine:
@@ -282,34 +268,17 @@ class ServiceLink(QObject):
                 engine.cancel_model_switch()
                 return state
 
-        return self._run(work, lambda state: None, hold_service=True)
+        return self._run(work, lambda state: None)
 
-    def _run(self, work, on_success, hold_service: bool = False) -> BackgroundTask:
-        """Run `work` in a worker thread. With `hold_service`, this process's service is stopped
-        first (after its batch) and started again afterwards: dropping or replacing the vector
-        table a switch is building must not happen under a service that is reading the switch's
-        state or embedding a batch for it (the engine does not guard against that yet)."""
-        service = self.service if hold_service else None
-
-        def held(say):
-            if service is not None:
-                service.stop()  # waits for the batch in progress
-            return work(say)
-
-        task = BackgroundTask(held)  # no parent: a deleteLater on a child of a dying link crashes PySide
+    def _run(self, work, on_success) -> BackgroundTask:
+        """Run `work` in a worker thread, then refresh and report."""
+        task = BackgroundTask(work)  # no parent: a deleteLater on a child of a dying link crashes PySide
         self._tasks.append(task)
 
         def finished(ok: bool, value) -> None:
             task.wait()  # `finished` comes just before the thread really ends
             self._tasks.remove(task)
             task.deleteLater()
-            if service is not None and service is self.service:  # not stopped meanwhile: restart
-                self.service = None
-                try:
-                    service.engine.close()
-                except KenningError:
-                    pass
-                self.start()
             self._switch_read = 0.0  # show the new state at once
             self.poll()
             if ok:
