@@ -25,20 +25,24 @@ from kenning.models.library import ModelLibrary
 
 
 class ModelServer(ThreadingHTTPServer):
-    """Serves one file at /model.gguf with Range support; can cut the connection after
-    `cut_after` bytes (once), and records every request's path and headers."""
+    """Serves files by name (/model.gguf by default) with Range support; `cut = (name, n)` cuts
+    the connection after n bytes of that file (once); every request's path and headers are kept."""
 
     daemon_threads = True
 
     def __init__(self, payload: bytes):
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.payload = payload
-        self.cut_after: int | None = None
+        self.files = {"model.gguf": payload}
+        self.cut: tuple[str, int] | None = None
         self.requests: list[tuple[str, dict]] = []
 
     @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/model.gguf"
+        return f"{self.base}/model.gguf"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -48,10 +52,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         server: ModelServer = self.server
         server.requests.append((self.path, dict(self.headers)))
-        if not self.path.endswith("/model.gguf"):  # also absolute URLs, as a proxy receives them
+        name = self.path.rsplit("/", 1)[-1]  # absolute URLs too, as a proxy gets them
+        data = server.files.get(name)
+        if data is None:
             self.send_error(404, "Not Found")
             return
-        data, start = server.payload, 0
+        start = 0
         wanted = self.headers.get("Range")
         if wanted:
             start = int(wanted.removeprefix("bytes=").split("-")[0])
@@ -65,8 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = data[start:]
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if server.cut_after is not None:
-            body, server.cut_after = body[: server.cut_after], None
+        if server.cut is not None and server.cut[0] == name:
+            body, server.cut = body[: server.cut[1]], None
         try:
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -124,7 +130,7 @@ def test_download_installs_a_verified_quantized_model(tmp_path, server, served_m
 def test_resume_after_a_cut_connection(tmp_path, server, served_model):
     library = ModelLibrary(tmp_path / "data")
     spec = catalogue_entry(server.url, served_model)
-    server.cut_after = len(served_model) // 3
+    server.cut = ("model.gguf", len(served_model) // 3)
     with pytest.raises(DownloadError, match="cut off .* run it again to resume"):
         library.download(spec)
     part = partial_path(library.folder / "model.gguf")
@@ -228,13 +234,44 @@ def test_cancelled_download_keeps_its_part_for_later(tmp_path, server, served_mo
     assert library.find("served-minilm") is not None
 
 
+def test_a_hugging_face_folder_is_downloaded_file_by_file_then_converted(tmp_path, server, source_folder,
+                                                                          default_model):
+    """The multilingual-e5 kind of entry: pinned source files, converted and quantized here
+    (served: all-MiniLM-L6-v2's own files)."""
+    names = ("config.json", "tokenizer.json", "model.safetensors")
+    for name in names:
+        server.files[name] = (source_folder / name).read_bytes()
+    files = tuple((n, hashlib.sha256(server.files[n]).hexdigest(), len(server.files[n])) for n in names)
+    spec = ModelSpec(name="served-folder", file="served-folder.Q8_0.gguf", dimensions=384, pooling="mean",
+                     max_tokens=256, download=Download(f"{server.base}/rev", "", sum(f[2] for f in files), files=files))
+    library = ModelLibrary(tmp_path / "data")
+    server.cut = ("model.safetensors", 1_000_000)  # the weights' connection drops part-way
+    seen = []
+    with pytest.raises(DownloadError, match="cut off"):
+        library.download(spec, on_bytes=seen.append)
+    assert 0 < library.downloaded_bytes(spec) < spec.download.size
+    library.download(spec, on_bytes=seen.append)
+    assert seen[-1].done == seen[-1].total == spec.download.size
+    assert [p for p, _ in server.requests].count("/rev/config.json") == 1  # kept, not fetched again
+    assert leftovers(library) == ["served-folder.Q8_0.gguf", "served-folder.Q8_0.json"]
+    installed = library.find("served-folder")
+    reference = Embedder(default_model.path, default_model.spec)
+    text = "Libraries classify books by subject."
+    similarity = float(Embedder(installed.path, installed.spec).embed_query(text) @ reference.embed_query(text))
+    assert similarity > 0.99  # the same model, converted from downloaded files
+
+
 def test_pinned_catalogue_entries_are_complete():
     for spec in CATALOGUE.values():
         if spec.download:
-            assert spec.download.url.startswith("https://huggingface.co/")
-            assert len(spec.download.sha256) == 64 and int(spec.download.sha256, 16) >= 0
-            assert spec.download.size > 1_000_000 and spec.quality
-    assert sum(1 for spec in CATALOGUE.values() if spec.download) >= 2
+            source = spec.download
+            assert source.url.startswith("https://huggingface.co/") and "/resolve/main" not in source.url
+            pins = [source.sha256] if not source.files else [sha for _, sha, _ in source.files]
+            assert all(len(pin) == 64 and int(pin, 16) >= 0 for pin in pins)
+            assert source.size == (sum(size for *_, size in source.files) if source.files else source.size)
+            assert source.size > 1_000_000 and spec.quality
+    assert {name for name, spec in CATALOGUE.items() if spec.download} == {
+        "bge-small-en-v1.5", "nomic-embed-text-v1.5", "multilingual-e5-small"}
 
 
 def test_nothing_touches_the_network_unless_a_download_is_asked_for(data_dir, tmp_path, monkeypatch):

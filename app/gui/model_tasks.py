@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kenning.models.catalogue import ModelSpec
-from kenning.models.download import partial_path
 from kenning.models.library import InstalledModel, ModelLibrary
 
 Say = Callable[[str], None]
@@ -54,10 +53,4 @@ def download(data_dir: Path, spec: ModelSpec, task, proxy: str | None = None) ->
 
 def partial_download(data_dir: Path, spec: ModelSpec) -> int:
     """Bytes of `spec`'s download left by an interrupted run (the next one resumes from there)."""
-    if spec.download is None:
-        return 0
-    part = partial_path(ModelLibrary(data_dir).folder / spec.download.url.rsplit("/", 1)[-1])
-    try:
-        return part.stat().st_size
-    except OSError:
-        return 0
+    return ModelLibrary(data_dir).downloaded_bytes(spec)

@@ -7,14 +7,17 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class Download:
-    """Where a catalogue model's GGUF comes from, pinned: a file that does not hash to `sha256`
-    is never used. Kenning quantizes it to `quantize` after checking it."""
+    """Where a catalogue model comes from, pinned: a file that does not hash to its sha256 is
+    never used. Either one GGUF file (`url`, `sha256`), or a Hugging Face folder (`url` its base
+    at a fixed revision, `files` its (name, sha256, bytes)) that Kenning converts itself. Either
+    way Kenning quantizes the result to `quantize` after checking it."""
 
-    url: str  # on the Hugging Face Hub, at a fixed revision where one is known
-    sha256: str
-    size: int  # bytes
+    url: str  # on the Hugging Face Hub, at a fixed revision
+    sha256: str  # of the GGUF file; "" for a folder
+    size: int  # bytes to download, all files together
     quantize: str = "q8_0"
     source: str = ""  # where the pin was taken from
+    files: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def host(self) -> str:
@@ -49,7 +52,10 @@ class ModelSpec:
     def from_json(cls, data: dict) -> "ModelSpec":
         data = dict(data)
         data["matryoshka_dimensions"] = tuple(data.get("matryoshka_dimensions") or ())
-        data["download"] = Download(**data["download"]) if data.get("download") else None
+        if data.get("download"):
+            source = dict(data["download"])
+            source["files"] = tuple(tuple(entry) for entry in source.get("files") or ())
+            data["download"] = Download(**source)
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -117,9 +123,23 @@ CATALOGUE: dict[str, ModelSpec] = {
             query_prefix="query: ",
             document_prefix="passage: ",
             languages="about 100 languages",
-            description="Multilingual retrieval model (convert it from its Hugging Face folder: "
-            "no published GGUF of it has a checksum we could verify)",
+            description="Multilingual retrieval model, converted here from its Hugging Face folder "
+            "(published GGUFs of it are unreliable)",
             quality="see the model card's Mr. TyDi / MIRACL tables (intfloat)",
+            download=Download(
+                url="https://huggingface.co/intfloat/multilingual-e5-small/resolve/"
+                "614241f622f53c4eeff9890bdc4f31cfecc418b3",
+                sha256="",
+                size=655 + 17_082_730 + 470_641_600,
+                files=(
+                    ("config.json", "69137736cab8b8903a07fe8afaafdda25aac55415a12a55d1bffa9f581abf959", 655),
+                    ("tokenizer.json", "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39", 17_082_730),
+                    ("model.safetensors", "1a55775f53449dac10a2bcbc312469fac40b96d53198c407081a831f81c98477",
+                     470_641_600),
+                ),
+                source="intfloat's files at a fixed revision; the pins agree across several public "
+                "projects; not re-hashed here (no Hub access)",
+            ),
         ),
     )
 }

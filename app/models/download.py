@@ -150,3 +150,30 @@ def _finish(part: Path, target: Path, digest, sha256: str, url: str) -> Path:
         os.fsync(f.fileno())
     os.replace(part, target)
     return target
+
+
+def download_folder(
+    base_url: str,
+    files: tuple[tuple[str, str, int], ...],
+    folder: Path,
+    progress: Callable[[DownloadProgress], None] | None = None,
+    proxy: str | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path:
+    """Download (name, sha256, bytes) files from `base_url` into `folder`; a file already there
+    and verified is kept, so an interrupted folder download resumes file by file."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    total = sum(size for _, _, size in files)
+    done_before = 0
+    for name, sha256, size in files:
+        target = folder / name
+        if not (target.is_file() and _hash_existing(target).hexdigest() == sha256):
+            def report(p: DownloadProgress, offset: int = done_before) -> None:
+                if progress:
+                    progress(DownloadProgress(offset + p.done, total))
+
+            download(f"{base_url}/{name}", target, sha256, size, report, proxy, should_stop=should_stop)
+        done_before += size
+        if progress:
+            progress(DownloadProgress(done_before, total))
+    return folder

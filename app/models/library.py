@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kenning.errors import ModelError
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, ModelSpec
-from kenning.models.download import DownloadProgress, download
+from kenning.models.download import DownloadProgress, download, download_folder, partial_path
 from kenning.models.gguf_file import read_gguf
 from kenning.paths import atomic_output, private_dir
 
@@ -82,6 +82,13 @@ def probe_model(path: Path, timeout_s: float = 300.0) -> None:
     if child.exitcode != 0:
         how = f"signal {-child.exitcode}" if child.exitcode < 0 else f"exit code {child.exitcode}"
         raise ModelError(f"{path}: llama.cpp cannot run this model (the test load ended with {how})")
+
+
+def _write_pooling(folder: Path, pooling: str) -> None:
+    """The pooling a catalogue entry prescribes, in sentence-transformers' layout for the converter."""
+    modes = {"mean": "pooling_mode_mean_tokens", "cls": "pooling_mode_cls_token", "last": "pooling_mode_lasttoken"}
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({modes[pooling]: True}))
 
 
 class ModelLibrary:
@@ -164,7 +171,8 @@ class ModelLibrary:
         should_stop: Callable[[], bool] | None = None,
     ) -> InstalledModel:
         """Download a catalogue model (only ever on the user's request), check it against its
-        pinned sha256, quantize it, test-load it and install it."""
+        pinned sha256s, convert it if it comes as a Hugging Face folder, quantize it, test-load
+        it and install it. An interrupted download resumes on the next call."""
         from kenning.models.quantize import quantize
 
         if spec.download is None:
@@ -174,22 +182,49 @@ class ModelLibrary:
             )
         say = progress or (lambda message: None)
         source = spec.download
-        fetched = self.folder / source.url.rsplit("/", 1)[-1]
         say(f"downloading {spec.name} from {source.host} ({source.size / 1e6:.0f} MB)")
-        download(source.url, fetched, source.sha256, source.size, on_bytes, proxy, should_stop=should_stop)
-        try:
-            say(f"quantizing to {source.quantize.upper()}")
-            target = quantize(fetched, self.folder / spec.file, source.quantize)
-            say("test-loading the model")
+        with tempfile.TemporaryDirectory(dir=self.folder, prefix=".convert-") as scratch:
+            if source.files:
+                folder = self._source_folder(spec)
+                download_folder(source.url, source.files, folder, on_bytes, proxy, should_stop)
+                _write_pooling(folder, spec.pooling)
+                say("converting to GGUF")
+                from kenning.models.convert import convert_to_gguf
+
+                fetched = convert_to_gguf(folder, Path(scratch) / "model-f16.gguf")
+            else:
+                fetched = self.folder / source.url.rsplit("/", 1)[-1]
+                download(source.url, fetched, source.sha256, source.size, on_bytes, proxy, should_stop=should_stop)
             try:
-                probe_model(target)
-            except ModelError:
-                target.unlink(missing_ok=True)
-                raise
-        finally:
-            fetched.unlink(missing_ok=True)
+                say(f"quantizing to {source.quantize.upper()}")
+                target = quantize(fetched, self.folder / spec.file, source.quantize)
+                say("test-loading the model")
+                try:
+                    probe_model(target)
+                except ModelError:
+                    target.unlink(missing_ok=True)
+                    raise
+            finally:
+                fetched.unlink(missing_ok=True)
+                if source.files:
+                    shutil.rmtree(self._source_folder(spec), ignore_errors=True)
         say(f"{spec.name} installed")
         return self.register(spec, target)
+
+    def _source_folder(self, spec: ModelSpec) -> Path:
+        return self.folder / f".source-{spec.name}"
+
+    def downloaded_bytes(self, spec: ModelSpec) -> int:
+        """Bytes of `spec`'s download already here from an interrupted run (the next one resumes)."""
+        source = spec.download
+        if source is None:
+            return 0
+        if source.files:
+            folder = self._source_folder(spec)
+            paths = [p for name, _, _ in source.files for p in (folder / name, partial_path(folder / name))]
+        else:
+            paths = [partial_path(self.folder / source.url.rsplit("/", 1)[-1])]
+        return sum(p.stat().st_size for p in paths if p.is_file())
 
     def import_gguf(self, source: Path, name: str | None = None) -> InstalledModel:
         """Copy an embedding GGUF into the library; dimensions and pooling come from its metadata."""
