@@ -69,7 +69,9 @@ def backend_summary() -> str:
     enabled = [part.split("=")[0].split(":")[-1].strip() for part in features.split("|")
                if part.strip().endswith("= 1")]
     gpu = "GPU offload available" if llama_cpp.llama_supports_gpu_offload() else "CPU only"
-    return f"llama.cpp (llama-cpp-python {llama_cpp.__version__}), {gpu}; CPU: {' '.join(enabled) or 'basic'}"
+    blas = " + BLAS" if any(Path(llama_cpp.__file__).parent.glob("lib/*ggml-blas*")) else ""
+    return (f"llama.cpp (llama-cpp-python {llama_cpp.__version__}), {gpu}{blas}; "
+            f"CPU: {' '.join(enabled) or 'basic'}")
 
 
 @dataclass(frozen=True)

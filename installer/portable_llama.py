@@ -47,12 +47,12 @@ X86 = platform.machine().lower() in ("x86_64", "amd64")
 
 def portable_args(backend: str, cpu: str) -> list[str]:
     if cpu == "native":
-        return llama_wheel.cmake_args(backend)
+        return llama_wheel.cmake_args(backend, blas=False)
     flags = BASELINES[cpu]
     original = llama_wheel.cpu_flags
     llama_wheel.cpu_flags = lambda: flags  # llama_wheel picks ggml's x86 options from these (Linux)
     try:
-        args = llama_wheel.cmake_args(backend)
+        args = llama_wheel.cmake_args(backend, blas=False)  # the bundle must not need a system OpenBLAS
     finally:
         llama_wheel.cpu_flags = original
     if "-DGGML_NATIVE=OFF" not in args:  # Windows, macOS, ARM: llama_wheel leaves the CPU to ggml
