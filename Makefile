@@ -38,6 +38,7 @@ test: setup
 bench: setup
 	$(PY) bench/embed.py --naive
 	$(PY) bench/quality.py
+	$(PY) bench/switch.py
 	$(PY) bench/index.py
 	$(PY) bench/watch.py
 
