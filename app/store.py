@@ -315,7 +315,7 @@ class Store:
                 self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 self.db.execute("VACUUM")
             else:
-                self.db.execute("PRAGMA incremental_vacuum")
+                self.db.execute("PRAGMA incremental_vacuum").fetchall()  # it frees a page per row
         except apsw.Error as exc:
             log.info("could not release free pages yet (%s)", exc)
 

@@ -95,6 +95,11 @@ def test_switch_is_built_beside_the_index_then_swapped_in(indexed):
         assert reader.embedder.spec.name == SECOND  # the reader followed the switch
         assert vectors_cover_chunks(reader.store) and reader.store.integrity_ok()
     assert vector_tables(indexed) == {"chunk_vectors_1"}  # the old vectors are gone
+    store = Store(indexed)
+    try:  # and their space is given back to the file system
+        assert store.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    finally:
+        store.close()
 
 
 def test_search_answers_throughout_a_switch(indexed):
@@ -201,6 +206,18 @@ def test_matryoshka_vectors_are_cut_after_a_layer_norm(default_model):
     assert float(small.embed_query(text) @ small.embed_query(text)) == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ModelError, match="smaller sizes it was trained for: 384, 128"):
         Embedder(default_model.path, spec, EmbedderSettings(dimensions=100))
+
+
+def test_space_is_given_back_after_every_switch(indexed):
+    sizes = []
+    for target in (SECOND, "all-minilm-l6-v2", SECOND):
+        with Engine(indexed) as engine:
+            engine.switch_model(target)
+            while not engine.advance_model_switch():
+                pass
+            assert engine.store.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+            sizes.append(engine.store.size_bytes())
+    assert sizes[2] <= sizes[0] * 1.05  # no growth from one switch to the next
 
 
 def test_switch_to_a_smaller_matryoshka_size(indexed, second_model_file):
