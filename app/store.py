@@ -1,9 +1,11 @@
 """Storage stage: one SQLite database per data directory, through apsw (which can load extensions
 on every Python, unlike many builds of the standard `sqlite3`).
 
-Tables: folders, files, chunks; `chunk_fts` (FTS5, contentless) for BM25 and `chunk_vectors`
-(sqlite-vec vec0, cosine) for the embeddings, both keyed by chunk id. A file's chunks are replaced
-in one transaction, so readers (and a crash) see each file either fully old or fully new.
+Tables: folders, files, chunks; `chunk_fts` (FTS5, contentless) for BM25 and a sqlite-vec vec0
+table (cosine) for the embeddings, both keyed by chunk id. The vector table searched is named in
+meta `vector_table` (`chunk_vectors` at first): a model switch builds the next one beside it
+(switch.py). A file's chunks are replaced in one transaction, so readers (and a crash) see each
+file either fully old or fully new.
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ class Store:
             with self.transaction():
                 self.set_meta("model", name)
                 self.set_meta("dimensions", str(dimensions))
-                self._create_vector_table(self.vector_table, dimensions)
+                self.create_vector_table(self.vector_table, dimensions)
             return
         if current != name or self.dimensions != dimensions:
             raise IndexError_(
@@ -189,7 +191,7 @@ class Store:
                 f"Switch models with `kenning models use {name}`"
             )
 
-    def _create_vector_table(self, table: str, dimensions: int) -> None:
+    def create_vector_table(self, table: str, dimensions: int) -> None:
         self.db.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING "
             f"vec0(embedding float[{int(dimensions)}] distance_metric=cosine)"
@@ -224,90 +226,7 @@ class Store:
             return None
         return values["next_model"], int(values["next_dimensions"]), values["next_table"]
 
-    def begin_switch(self, model: str, dimensions: int) -> None:
-        """Start building vectors for `model` (a switch to the same target carries on)."""
-        if self.switch_target() == (model, dimensions):
-            return
-        with self.transaction():
-            self._drop_switch()
-            generation = int(self.get_meta("vector_generation") or 0) + 1
-            table = f"chunk_vectors_{generation}"
-            self._create_vector_table(table, dimensions)
-            for key, value in (("vector_generation", generation), ("next_model", model),
-                               ("next_dimensions", dimensions), ("next_table", table),
-                               ("next_cursor", 0), ("next_done", 0)):
-                self.set_meta(key, str(value))
-
-    def cancel_switch(self) -> None:
-        with self.transaction():
-            self._drop_switch()
-
-    def _drop_switch(self) -> None:
-        table = self.get_meta("next_table")
-        if table:
-            self.db.execute(f"DROP TABLE IF EXISTS {table}")
-        self.db.execute("DELETE FROM meta WHERE key LIKE 'next\\_%' ESCAPE '\\'")
-
-    def switch_progress(self) -> tuple[int, int]:
-        """(chunks with vectors of the new model, all chunks)."""
-        return int(self.get_meta("next_done") or 0), self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-
-    def chunks_for_switch(self, table: str, limit: int) -> list[tuple[int, str]]:
-        """The next chunks (id, text) still lacking vectors in the switch's `table`: first in id
-        order from where the last batch stopped, then any added behind that point meanwhile."""
-        with self.snapshot():
-            return self._chunks_for_switch(table, limit)
-
-    def _chunks_for_switch(self, table: str, limit: int) -> list[tuple[int, str]]:
-        if self.get_meta("next_table") != table:
-            return []
-        cursor = int(self.get_meta("next_cursor") or 0)
-        rows = list(self.db.execute(
-            "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
-        if rows:
-            return rows
-        return list(self.db.execute(
-            f"SELECT c.id, c.text FROM chunks c WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} v WHERE v.rowid = c.id) ORDER BY c.id LIMIT ?", (limit,)))
-
-    def add_switch_vectors(self, table: str, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
-        """Store new-model vectors for chunks that still hold the text they were made from (the
-        indexer may have replaced a file meanwhile), unless the switch they were made for has
-        been cancelled or replaced meanwhile."""
-        with self.transaction():
-            if self.get_meta("next_table") != table:
-                return
-            added = 0
-            for (chunk_id, text), vector in zip(rows, vectors):
-                row = self.db.execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-                if row is None or row[0] != text:
-                    continue
-                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (chunk_id,))
-                self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
-                                (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()))
-                added += 1
-            cursor = max(int(self.get_meta("next_cursor") or 0), max((r[0] for r in rows), default=0))
-            self.set_meta("next_cursor", str(cursor))
-            self.set_meta("next_done", str(int(self.get_meta("next_done") or 0) + added))
-
-    def complete_switch(self) -> bool:
-        """Make the new vectors the ones searched, in one transaction, and drop the old ones;
-        False (nothing changed) while some chunk still lacks a new vector."""
-        with self.transaction():
-            target = self.switch_table()
-            if target is None or self._chunks_for_switch(target[2], 1):
-                return False
-            old = self.vector_table if self.model_name else None
-            self.set_meta("model", target[0])
-            self.set_meta("dimensions", str(target[1]))
-            self.set_meta("vector_table", self.get_meta("next_table"))
-            self.db.execute("DELETE FROM meta WHERE key LIKE 'next\\_%' ESCAPE '\\'")
-            if old:
-                self.db.execute(f"DROP TABLE IF EXISTS {old}")
-        self._release_free_pages()
-        return True
-
-    def _release_free_pages(self) -> None:
+    def release_free_pages(self) -> None:
         """Give the dropped table's space back to the file system (best effort: a VACUUM needs
         the database to itself for a moment)."""
         try:

@@ -9,7 +9,7 @@ Cancelling drops the new table; the old index is never touched before the switch
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,7 @@ class SwitchState:
 class ModelSwitch:
     def __init__(self, store: Store, models: ModelLibrary, settings: EmbedderSettings | None = None):
         self.store = store
+        self.tables = SwitchTables(store)
         self.models = models
         self.settings = settings or EmbedderSettings()
         self._embedder: Embedder | None = None
@@ -64,14 +65,14 @@ class ModelSwitch:
             raise KenningError(f"the index already uses {name} ({dimensions} dimensions)")
         self._load(name, dimensions)  # refuses a size the model cannot give, before any change
         self.close()  # the work may well be done by another process (the service)
-        self.store.begin_switch(name, dimensions)
+        self.tables.begin(name, dimensions)
         return self.state()
 
     def state(self) -> SwitchState | None:
         target = self.store.switch_target()
         if target is None:
             return None
-        done, total = self.store.switch_progress()
+        done, total = self.tables.progress()
         return SwitchState(target[0], target[1], done, total)
 
     def step(self, batch: int = BATCH_CHUNKS) -> bool:
@@ -80,15 +81,15 @@ class ModelSwitch:
         if target is None:
             return False
         model, dimensions, table = target
-        rows = self.store.chunks_for_switch(table, batch)
+        rows = self.tables.chunks(table, batch)
         if not rows:
-            done = self.store.complete_switch()
+            done = self.tables.complete()
             if done:
                 log.info("the index now uses %s (%d dimensions)", model, dimensions)
                 self.close()
             return done
         embedder = self._load(model, dimensions)
-        self.store.add_switch_vectors(table, rows, _embed(embedder, [text for _, text in rows]))
+        self.tables.add(table, rows, _embed(embedder, [text for _, text in rows]))
         return False
 
     def run(self, progress: Callable[[SwitchState], None] | None = None,
@@ -105,7 +106,7 @@ class ModelSwitch:
         return False
 
     def cancel(self) -> None:
-        self.store.cancel_switch()
+        self.tables.cancel()
         self.close()
 
     def close(self) -> None:
@@ -134,3 +135,99 @@ def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
         for text, ok in zip(texts, fits):
             result.append(next(short_iter) if ok else embedder.embed_long_document(text))
         return np.asarray(result, dtype=np.float32)
+
+
+class SwitchTables:
+    """A switch's storage in the index database: the second vector table, where the build has got
+    to (meta `next_*`), and the swap. Each write is one transaction."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
+
+    def begin(self, model: str, dimensions: int) -> None:
+        """Start building vectors for `model` (a switch to the same target carries on)."""
+        if self.store.switch_target() == (model, dimensions):
+            return
+        with self.store.transaction():
+            self._drop()
+            generation = int(self.store.get_meta("vector_generation") or 0) + 1
+            table = f"chunk_vectors_{generation}"
+            self.store.create_vector_table(table, dimensions)
+            for key, value in (("vector_generation", generation), ("next_model", model),
+                               ("next_dimensions", dimensions), ("next_table", table),
+                               ("next_cursor", 0), ("next_done", 0)):
+                self.store.set_meta(key, str(value))
+
+    def cancel(self) -> None:
+        with self.store.transaction():
+            self._drop()
+
+    def _drop(self) -> None:
+        table = self.store.get_meta("next_table")
+        if table:
+            self.db.execute(f"DROP TABLE IF EXISTS {table}")
+        self._forget()
+
+    def _forget(self) -> None:
+        self.db.execute("DELETE FROM meta WHERE key LIKE 'next\\_%' ESCAPE '\\'")
+
+    def progress(self) -> tuple[int, int]:
+        """(chunks with vectors of the new model, all chunks)."""
+        total = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(self.store.get_meta("next_done") or 0), total
+
+    def chunks(self, table: str, limit: int) -> list[tuple[int, str]]:
+        """The next chunks (id, text) still lacking vectors in the switch's `table`: first in id
+        order from where the last batch stopped, then any added behind that point meanwhile."""
+        with self.store.snapshot():
+            return self._chunks(table, limit)
+
+    def _chunks(self, table: str, limit: int) -> list[tuple[int, str]]:
+        if self.store.get_meta("next_table") != table:
+            return []
+        cursor = int(self.store.get_meta("next_cursor") or 0)
+        rows = list(self.db.execute(
+            "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
+        if rows:
+            return rows
+        return list(self.db.execute(
+            f"SELECT c.id, c.text FROM chunks c WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} v WHERE v.rowid = c.id) ORDER BY c.id LIMIT ?", (limit,)))
+
+    def add(self, table: str, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
+        """Store new-model vectors for chunks that still hold the text they were made from (the
+        indexer may have replaced a file meanwhile), unless the switch they were made for has
+        been cancelled or replaced meanwhile."""
+        with self.store.transaction():
+            if self.store.get_meta("next_table") != table:
+                return
+            added = 0
+            for (chunk_id, text), vector in zip(rows, vectors):
+                row = self.db.execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+                if row is None or row[0] != text:
+                    continue
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (chunk_id,))
+                self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
+                                (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()))
+                added += 1
+            cursor = max(int(self.store.get_meta("next_cursor") or 0), max((r[0] for r in rows), default=0))
+            self.store.set_meta("next_cursor", str(cursor))
+            self.store.set_meta("next_done", str(int(self.store.get_meta("next_done") or 0) + added))
+
+    def complete(self) -> bool:
+        """Make the new vectors the ones searched, in one transaction, and drop the old ones;
+        False (nothing changed) while some chunk still lacks a new vector."""
+        with self.store.transaction():
+            target = self.store.switch_table()
+            if target is None or self._chunks(target[2], 1):
+                return False
+            old = self.store.vector_table if self.store.model_name else None
+            self.store.set_meta("model", target[0])
+            self.store.set_meta("dimensions", str(target[1]))
+            self.store.set_meta("vector_table", self.store.get_meta("next_table"))
+            self._forget()
+            if old:
+                self.db.execute(f"DROP TABLE IF EXISTS {old}")
+        self.store.release_free_pages()
+        return True

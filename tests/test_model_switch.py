@@ -286,13 +286,13 @@ def test_a_batch_finished_after_its_switch_was_cancelled_or_replaced_is_dropped(
     with Engine(indexed) as worker, Engine(indexed) as user:
         user.switch_model(SECOND)
         model, dimensions, table = worker.store.switch_table()
-        rows = worker.store.chunks_for_switch(table, 5)
+        rows = worker.switch.tables.chunks(table, 5)
         vectors = worker.switch._load(model, dimensions).embed_documents([text for _, text in rows])
         user.cancel_model_switch()  # while the batch was being embedded
-        worker.store.add_switch_vectors(table, rows, vectors)  # no error, nothing written
+        worker.switch.tables.add(table, rows, vectors)  # no error, nothing written
         assert worker.store.switch_table() is None
         user.switch_model(SECOND)  # a new switch to the same size: a new table
-        worker.store.add_switch_vectors(table, rows, vectors)
+        worker.switch.tables.add(table, rows, vectors)
         assert worker.status().model_switch.done == 0
         while not worker.advance_model_switch():
             pass
