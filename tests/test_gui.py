@@ -824,3 +824,16 @@ def test_a_switch_that_cannot_start_says_why(qtbot, data_dir, monkeypatch):
         assert "not installed" in failed.args[0]
     finally:
         link.shutdown()
+
+
+def test_a_model_chosen_before_anything_is_indexed_binds_the_empty_index(qtbot, data_dir, minilm_variants):
+    ModelLibrary(data_dir).import_gguf(minilm_variants["q4_k_m"], "minilm-q4")
+    dialog = SettingsDialog(data_dir, Settings(), None)
+    qtbot.addWidget(dialog)
+    choose_model(dialog, "minilm-q4")
+    dialog.accept()
+    assert dialog.switch_to == ("minilm-q4", 384) and dialog.chosen().model is None
+    with Engine(data_dir=data_dir) as engine:  # what ServiceLink.switch_model does in its worker
+        engine.switch_model(*dialog.switch_to)
+    with Engine(data_dir=data_dir) as engine:
+        assert engine.status().model == "minilm-q4" and engine.embedder.spec.name == "minilm-q4"

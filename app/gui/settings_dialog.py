@@ -392,14 +392,11 @@ class SettingsDialog(QDialog):
     # -- result ----------------------------------------------------------------------------------
 
     def chosen(self) -> Settings:
-        # None means "the index's model, else the default". With an index, another model is
-        # reached by a switch (`switch_to`), never by a setting the index would refuse.
-        model = None if self.index_model else self.chosen_model()
-        if model == DEFAULT_MODEL:
-            model = None
+        # The model is never a setting: it is the index's, reached by a switch (`switch_to`),
+        # which binds an empty index at once.
         return replace(
             self.original,
-            model=model,
+            model=None,
             gpu=self.gpu.currentData(),
             threads=self.threads.value() or None,
             chunk_tokens=self.chunk.value(),
@@ -415,7 +412,10 @@ class SettingsDialog(QDialog):
             QMessageBox.information(self, "Model not installed", self.model_note_text())
             return
         switch_to, cancel_switch = None, False
-        if self.index_model and name:
+        if name and not self.index_model:  # nothing indexed yet: the model (and size) apply at once
+            if (name, dims) != (DEFAULT_MODEL, self.spec(DEFAULT_MODEL).dimensions):
+                switch_to = (name, dims)
+        elif self.index_model and name:
             current = (self.index_model, self._current_dimensions(self.index_model))
             target = (self.switching.model, self.switching.dimensions) if self.switching else None
             if (name, dims) == current and target:
