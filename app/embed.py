@@ -74,6 +74,19 @@ def backend_summary() -> str:
             f"CPU: {' '.join(enabled) or 'basic'}")
 
 
+def output_dimensions(spec: ModelSpec, full: int, wanted: int | None) -> int:
+    """The vector size to store: the model's `full` size, or a smaller one it was trained for."""
+    if wanted is None or wanted == full:
+        return full
+    if wanted not in spec.matryoshka_dimensions:
+        sizes = ", ".join(map(str, spec.matryoshka_dimensions)) or "none"
+        raise ModelError(
+            f"{spec.name} cannot give {wanted}-dimension vectors "
+            f"(full size {full}; smaller sizes it was trained for: {sizes})"
+        )
+    return wanted
+
+
 @dataclass(frozen=True)
 class EmbedderSettings:
     gpu: str = "auto"  # auto | on | off
@@ -107,7 +120,7 @@ class Embedder:
             llama_cpp.llama_backend_init()
             self._model, self.backend = self._load_model()
         self.model_dimensions = llama_cpp.llama_model_n_embd(self._model)
-        self.dimensions = self._output_dimensions()
+        self.dimensions = output_dimensions(spec, self.model_dimensions, self.settings.dimensions)
         self.window = min(spec.max_tokens, llama_cpp.llama_model_n_ctx_train(self._model))
         self.batch_tokens = max(self.settings.batch_tokens, self.window)
         self.max_sequences = max(1, min(256, self.batch_tokens // 8))
@@ -123,18 +136,6 @@ class Embedder:
         self._contexts = [self._new_context(max(1, self.threads // count)) for _ in range(count)]
 
     # -- loading ---------------------------------------------------------------------------
-
-    def _output_dimensions(self) -> int:
-        wanted = self.settings.dimensions
-        if wanted is None or wanted == self.model_dimensions:
-            return self.model_dimensions
-        if wanted not in self.spec.matryoshka_dimensions:
-            sizes = ", ".join(map(str, self.spec.matryoshka_dimensions)) or "none"
-            raise ModelError(
-                f"{self.spec.name} cannot give {wanted}-dimension vectors "
-                f"(full size {self.model_dimensions}; smaller sizes it was trained for: {sizes})"
-            )
-        return wanted
 
     def _load_model(self):
         llama = self._llama

@@ -96,13 +96,17 @@ class Engine:
         if self._embedder is None:
             if not self._explicit_model:  # the index's model, which a switch may have changed
                 self.model_name = self.store.model_name or self.model_name
-            installed: InstalledModel = self.models.get(self.model_name, self.on_model_progress)
             dimensions = self.store.dimensions if self.store.model_name == self.model_name else None
-            settings = replace(self.embedder_settings, dimensions=dimensions)
-            embedder = Embedder(installed.path, installed.spec, settings, verified=True)
-            self.store.bind_model(installed.spec.name, embedder.dimensions)
-            self._embedder = embedder
+            self._embedder = self._load_embedder(self.model_name, dimensions)
         return self._embedder
+
+    def _load_embedder(self, name: str, dimensions: int | None) -> Embedder:
+        """Prepare and load model `name`, and bind the index to it (refused if it holds another)."""
+        installed: InstalledModel = self.models.get(name, self.on_model_progress)
+        settings = replace(self.embedder_settings, dimensions=dimensions)
+        embedder = Embedder(installed.path, installed.spec, settings, verified=True)
+        self.store.bind_model(installed.spec.name, embedder.dimensions)
+        return embedder
 
     def _follow_model_switch(self) -> None:
         """Another process (the service) may have switched the index's model: load the new one."""
@@ -146,14 +150,10 @@ class Engine:
         return self.switch.start(name, dimensions)
 
     def _use_directly(self, name: str, dimensions: int | None) -> None:
-        installed = self.models.get(name, self.on_model_progress)
         if self._embedder is not None:
             self._embedder.close()
             self._embedder = None
-        settings = replace(self.embedder_settings, dimensions=dimensions)
-        embedder = Embedder(installed.path, installed.spec, settings, verified=True)
-        self.store.bind_model(name, embedder.dimensions)
-        self.model_name, self._embedder = name, embedder
+        self._embedder, self.model_name = self._load_embedder(name, dimensions), name
 
     def advance_model_switch(self, batch: int = 128) -> bool:
         """One batch of a pending switch; True when the switch has just completed."""

@@ -390,6 +390,7 @@ class Store:
         return file_id
 
     def _insert_chunks(self, file_id, title, chunks: Sequence[NewChunk], vectors) -> None:
+        vector_table = self.vector_table
         for chunk, vector in zip(chunks, vectors if vectors is not None else [None] * len(chunks)):
             self.db.execute(
                 "INSERT INTO chunks(file_id, ordinal, page, char_start, char_end, text) "
@@ -402,7 +403,7 @@ class Store:
             )
             if vector is not None:
                 self.db.execute(
-                    f"INSERT INTO {self.vector_table}(rowid, embedding) VALUES (?, ?)",
+                    f"INSERT INTO {vector_table}(rowid, embedding) VALUES (?, ?)",
                     (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
                 )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kenning.embed import Embedder, EmbedderSettings, TextTooLong
+from kenning.embed import Embedder, EmbedderSettings, TextTooLong, output_dimensions
 from kenning.errors import KenningError
 from kenning.models.catalogue import CATALOGUE
 from kenning.models.library import ModelLibrary
@@ -60,12 +60,11 @@ class ModelSwitch:
             else:
                 hint = "import it first: `kenning models import FILE.gguf`"
             raise KenningError(f"model {name!r} is not installed; {hint}")
-        dimensions = dimensions or installed.spec.dimensions
+        self.models.verified(installed)
+        dimensions = output_dimensions(installed.spec, installed.spec.dimensions, dimensions)
         if (name, dimensions) == (self.store.model_name, self.store.dimensions):
             raise KenningError(f"the index already uses {name} ({dimensions} dimensions)")
-        self._load(name, dimensions)  # refuses a size the model cannot give, before any change
-        self.close()  # the work may well be done by another process (the service)
-        self.tables.begin(name, dimensions)
+        self.tables.begin(name, dimensions)  # the work may well be done by another process (the service)
         return self.state()
 
     def state(self) -> SwitchState | None:
