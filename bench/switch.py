@@ -86,7 +86,7 @@ def main() -> int:
             state = writer.switch_model(target)
             done = threading.Event()
             started = time.perf_counter()
-            worker = threading.Thread(target=lambda: (writer.switch.run(), done.set()))
+            worker = threading.Thread(target=lambda: (writer.run_model_switch(), done.set()))
             worker.start()
             during = latencies(reader, queries, until=done)
             worker.join()

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from kenning.embed import Embedder  # noqa: E402
 from kenning.models.library import ModelLibrary, default_source_folder  # noqa: E402
+from storeview import close_test_stores  # noqa: E402, F401 - registers the fixture
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +47,4 @@ def data_dir(tmp_path, model_data_dir) -> Path:
         if item.is_file():
             shutil.copy2(item, target / "models" / item.name)
     return target
+

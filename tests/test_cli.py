@@ -43,7 +43,8 @@ def test_search_json_contract(indexed_dir):
     assert answer["query"] == "how do telescopes work"
     assert len(answer["results"]) == 3
     first = answer["results"][0]
-    assert set(first) == {"path", "score", "page", "snippet"}
+    assert set(first) == {"path", "score", "page", "snippet", "match"}
+    assert first["match"] in ("good", "weak")
     assert first["path"] == str(corpus / "astronomy.pdf") and first["page"] == 1
     scores = [r["score"] for r in answer["results"]]
     assert scores == sorted(scores, reverse=True)

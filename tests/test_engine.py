@@ -16,9 +16,10 @@ from docmaker import write_document, write_encrypted_pdf, write_junk, write_trun
 
 from kenning.engine import Engine
 from kenning.errors import IndexError_, QueryError
-from kenning.index import IndexSettings
+from kenning.settings import IndexSettings
 from kenning.search import Filters
 from kenning.store import Store
+from storeview import open_store
 
 TOPICS = {
     "astronomy.pdf": ("Observing the night sky", [
@@ -158,7 +159,7 @@ def test_unchanged_files_are_skipped_and_changes_picked_up(indexed):
     assert (changed.indexed, changed.removed) == (1, 1)
     assert top(engine, "steeping green tea") == "coffee.txt"
     assert all(Path(r.path).name != "chess.md" for r in engine.search("chess openings", limit=20))
-    chunks = engine.store.db.execute("SELECT count(*) FROM chunks WHERE text LIKE '%Espresso%'").fetchone()[0]
+    chunks = open_store(engine.data_dir).db.execute("SELECT count(*) FROM chunks WHERE text LIKE '%Espresso%'").fetchone()[0]
     assert chunks == 0
 
 
@@ -240,7 +241,7 @@ def test_index_refuses_to_mix_models(data_dir, engine, tmp_path):
 def test_private_permissions(engine):
     engine.embedder
     assert stat.S_IMODE(engine.data_dir.stat().st_mode) == 0o700
-    assert stat.S_IMODE(engine.store.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(open_store(engine.data_dir).path.stat().st_mode) == 0o600
 
 
 def test_kill_during_indexing_leaves_a_consistent_index(data_dir, tmp_path):

@@ -32,7 +32,7 @@ from kenning.gui.background_task import run_with_progress  # noqa: E402
 from kenning.gui.first_run import FirstRunWizard  # noqa: E402
 from kenning.gui.folders_dialog import FoldersDialog  # noqa: E402
 from kenning.gui.page_view import PageView  # noqa: E402
-from kenning.gui.settings import Settings  # noqa: E402
+from kenning.settings import Settings  # noqa: E402
 from kenning.gui.settings_dialog import SettingsDialog  # noqa: E402
 from kenning.gui.single_instance import SingleInstance  # noqa: E402
 from kenning.gui.status_view import StatusView  # noqa: E402

@@ -23,6 +23,9 @@ from kenning.models.convert import convert_to_gguf
 from kenning.models.library import ModelLibrary
 from kenning.models.quantize import quantize
 from kenning.store import Store
+from storeview import open_store
+from kenning.store import Meta
+from kenning.switch import SwitchTables
 
 SECOND = "minilm-q4"
 TOPICS = {
@@ -87,13 +90,13 @@ def test_switch_is_built_beside_the_index_then_swapped_in(indexed):
         writer.advance_model_switch(batch=10)
         assert writer.status().model_switch.done == 10
         assert top_file(reader, "string instruments") == "violin"  # still answered, by the old model
-        assert reader.embedder.spec.name == "all-minilm-l6-v2" and reader.store.model_name == "all-minilm-l6-v2"
+        assert reader.embedder.spec.name == "all-minilm-l6-v2" and open_store(reader.data_dir).model_name == "all-minilm-l6-v2"
         while not writer.advance_model_switch(batch=10):
             pass
         assert writer.status().model == SECOND and writer.status().model_switch is None
         assert top_file(reader, "eruption of lava") == "volcano"
         assert reader.embedder.spec.name == SECOND  # the reader followed the switch
-        assert vectors_cover_chunks(reader.store) and reader.store.integrity_ok()
+        assert vectors_cover_chunks(open_store(reader.data_dir)) and open_store(reader.data_dir).integrity_ok()
     assert vector_tables(indexed) == {"chunk_vectors_1"}  # the old vectors are gone
     store = Store(indexed)
     try:  # and their space is given back to the file system
@@ -108,7 +111,7 @@ def test_search_answers_throughout_a_switch(indexed):
     answers, errors = [], []
     with Engine(indexed) as writer, Engine(indexed) as reader:
         writer.switch_model(SECOND)
-        worker = threading.Thread(target=lambda: writer.switch.run())
+        worker = threading.Thread(target=lambda: writer.run_model_switch())
         worker.start()
         while worker.is_alive() or len(answers) < 6:
             for query, expected in queries.items():
@@ -120,7 +123,7 @@ def test_search_answers_throughout_a_switch(indexed):
         assert errors == []
         assert all(found == expected for found, expected, _ in answers)
         assert {model for *_, model in answers} <= {"all-minilm-l6-v2", SECOND}
-        assert writer.store.model_name == SECOND and top_file(reader, "lava") == "volcano"
+        assert open_store(writer.data_dir).model_name == SECOND and top_file(reader, "lava") == "volcano"
 
 
 def test_cancel_leaves_the_old_index_untouched(indexed):
@@ -129,10 +132,10 @@ def test_cancel_leaves_the_old_index_untouched(indexed):
         engine.switch_model(SECOND)
         engine.advance_model_switch(batch=20)
         engine.cancel_model_switch()
-        assert engine.status().model_switch is None and engine.store.model_name == "all-minilm-l6-v2"
+        assert engine.status().model_switch is None and open_store(engine.data_dir).model_name == "all-minilm-l6-v2"
         after = [(r.path, round(r.score, 6)) for r in engine.search("quarterly plan review", limit=5)]
         assert after == before
-        assert engine.store.get_meta("next_table") is None
+        assert open_store(engine.data_dir).get_meta(Meta.NEXT_TABLE) is None
     assert vector_tables(indexed) == {"chunk_vectors"}
 
 
@@ -146,7 +149,7 @@ def test_files_changed_during_a_switch_get_new_vectors(indexed, corpus):
         engine.index([corpus])
         while not engine.advance_model_switch(batch=30):
             pass
-        assert vectors_cover_chunks(engine.store)
+        assert vectors_cover_chunks(open_store(engine.data_dir))
         assert top_file(engine, "astronomy: comets and their tails") == "comet"
         assert top_file(engine, "Sicilian defence") == "chess"
 
@@ -162,7 +165,7 @@ def test_a_kill_during_the_switch_leaves_the_old_index_working(indexed, corpus):
     probe = Store(indexed)
     try:
         deadline = time.monotonic() + 120
-        while int(probe.get_meta("next_done") or 0) == 0 and time.monotonic() < deadline:
+        while int(probe.get_meta(Meta.NEXT_DONE) or 0) == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -171,13 +174,13 @@ def test_a_kill_during_the_switch_leaves_the_old_index_working(indexed, corpus):
     with Engine(indexed) as engine:
         state = engine.status().model_switch
         assert state is not None and 0 < state.done < chunks  # killed part-way
-        assert engine.store.model_name == "all-minilm-l6-v2" and engine.store.integrity_ok()
+        assert open_store(engine.data_dir).model_name == "all-minilm-l6-v2" and open_store(engine.data_dir).integrity_ok()
         assert top_file(engine, "string instruments") == "violin"
     rerun = subprocess.run(command, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"now uses {SECOND}" in rerun.stdout
     with Engine(indexed) as engine:
-        assert engine.store.model_name == SECOND and vectors_cover_chunks(engine.store)
+        assert open_store(engine.data_dir).model_name == SECOND and vectors_cover_chunks(open_store(engine.data_dir))
         assert top_file(engine, "string instruments") == "violin"
 
 
@@ -215,8 +218,10 @@ def test_space_is_given_back_after_every_switch(indexed):
             engine.switch_model(target)
             while not engine.advance_model_switch():
                 pass
-            assert engine.store.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
-            sizes.append(engine.store.size_bytes())
+            store = open_store(engine.data_dir)
+            assert store.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+            store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # the file, not its journal
+            sizes.append(store.size_bytes())
     assert sizes[2] <= sizes[0] * 1.05  # no growth from one switch to the next
 
 
@@ -228,7 +233,7 @@ def test_switch_to_a_smaller_matryoshka_size(indexed, second_model_file):
         engine.switch_model(SECOND, dimensions=128)
         while not engine.advance_model_switch():
             pass
-        assert (engine.store.model_name, engine.store.dimensions) == (SECOND, 128)
+        assert (open_store(engine.data_dir).model_name, open_store(engine.data_dir).dimensions) == (SECOND, 128)
         assert top_file(reader, "eruption of lava") == "volcano" and reader.embedder.dimensions == 128
 
 
@@ -277,7 +282,7 @@ def test_the_running_service_builds_the_switch_in_the_background(indexed, corpus
             while time.monotonic() < deadline and top_file(reader, "comets in astronomy") != "comet":
                 time.sleep(0.1)
             assert top_file(reader, "comets in astronomy") == "comet"
-            assert reader.embedder.spec.name == SECOND and vectors_cover_chunks(reader.store)
+            assert reader.embedder.spec.name == SECOND and vectors_cover_chunks(open_store(reader.data_dir))
     finally:
         service.stop()
 
@@ -285,15 +290,19 @@ def test_the_running_service_builds_the_switch_in_the_background(indexed, corpus
 def test_a_batch_finished_after_its_switch_was_cancelled_or_replaced_is_dropped(indexed):
     with Engine(indexed) as worker, Engine(indexed) as user:
         user.switch_model(SECOND)
-        model, dimensions, table = worker.store.switch_table()
-        rows = worker.switch.tables.chunks(table, 5)
-        vectors = worker.switch._load(model, dimensions).embed_documents([text for _, text in rows])
+        tables = SwitchTables(open_store(worker.data_dir))  # a batch built beside the engine's
+        model, dimensions, table = tables.table()
+        rows = tables.chunks(table, 5)
+        installed = ModelLibrary(indexed).get(model)
+        embedder = Embedder(installed.path, installed.spec, EmbedderSettings(dimensions=dimensions))
+        vectors = embedder.embed_documents([text for _, text in rows])
+        embedder.close()
         user.cancel_model_switch()  # while the batch was being embedded
-        worker.switch.tables.add(table, rows, vectors)  # no error, nothing written
-        assert worker.store.switch_table() is None
+        tables.add(table, rows, vectors)  # no error, nothing written
+        assert tables.table() is None
         user.switch_model(SECOND)  # a new switch to the same size: a new table
-        worker.switch.tables.add(table, rows, vectors)
+        tables.add(table, rows, vectors)
         assert worker.status().model_switch.done == 0
         while not worker.advance_model_switch():
             pass
-        assert vectors_cover_chunks(worker.store)
+        assert vectors_cover_chunks(open_store(worker.data_dir))

@@ -18,8 +18,9 @@ from test_engine import check_consistent
 
 from kenning.engine import Engine
 from kenning.errors import KenningError
-from kenning.service import Service, read_status
+from kenning.service import Service
 from kenning.store import Store
+from storeview import open_store
 
 
 def start_service(data_dir: Path, folder: Path, **kwargs) -> Service:
@@ -83,7 +84,7 @@ def test_reconciles_then_follows_creates_edits_and_deletes(service, folder):
     assert wait_until(lambda: paths_for(service, "tall animals eating leaves")[:1] == ["penguins.txt"])
     new.unlink()
     assert wait_until(lambda: "penguins.txt" not in paths_for(service, "giraffes savanna", 10))
-    check_consistent(service.engine.store)
+    check_consistent(open_store(service.data_dir))
 
 
 def test_save_storm_is_indexed_once(service, folder):
@@ -109,12 +110,12 @@ def test_file_still_being_written_is_not_read_half_way(service, folder):
     ok = wait_until(lambda: paths_for(service, "lighthouse")[:1] == ["copying.txt"])
     assert ok, (paths_for(service, "lighthouse"), service.snapshot())
     assert service.wait_idle(30)
-    chunks = service.engine.store.db.execute("SELECT text FROM chunks WHERE text LIKE '%THE END%'").fetchall()
+    chunks = open_store(service.data_dir).db.execute("SELECT text FROM chunks WHERE text LIKE '%THE END%'").fetchall()
     assert len(chunks) == 1
 
 
 def test_rename_keeps_vectors(service, folder):
-    store = service.engine.store
+    store = open_store(service.data_dir)
     before = store.db.execute("SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = ?",
                               (str(folder / "sailing.txt"),)).fetchall()
     (folder / "sub").mkdir()
@@ -163,13 +164,14 @@ def test_vanishing_files_symlink_loops_and_removed_folder(service, folder):
     assert service.snapshot().state in ("idle", "indexing")
     write_document(folder / "back.txt", "Back", ["The drive is plugged in again: meerkats."])
     assert wait_until(lambda: "back.txt" in paths_for(service, "meerkats", 10), 20)
-    check_consistent(service.engine.store)
+    check_consistent(open_store(service.data_dir))
 
 
 def test_second_service_refuses(service, data_dir):
     with pytest.raises(KenningError, match="already indexing"):
         Service(data_dir)
-    assert read_status(service.engine.store).state in ("idle", "indexing")
+    with Engine(data_dir=data_dir) as reader:
+        assert reader.service_status().state in ("idle", "indexing")
 
 
 def test_pause_resume_and_queue_survives_restart(data_dir, folder):
@@ -177,16 +179,16 @@ def test_pause_resume_and_queue_survives_restart(data_dir, folder):
     service.pause()
     for i in range(3):
         (folder / f"queued{i}.txt").write_text(f"Queued note {i} about glaciers and ice ages.")
-    assert wait_until(lambda: Store(data_dir).queued_count() == 3)
+    assert wait_until(lambda: open_store(data_dir).queued_count() == 3)
     assert service.snapshot().state == "paused"
     service.stop()
-    assert Store(data_dir).queued_count() == 3  # pending work is on disk
+    assert open_store(data_dir).queued_count() == 3  # pending work is on disk
     restarted = Service(data_dir, quiet_s=0.2)
     restarted.resume()
     restarted.start()
     try:
         assert restarted.wait_idle(60)
-        assert Store(data_dir).queued_count() == 0
+        assert open_store(data_dir).queued_count() == 0
         assert "queued0.txt" in paths_for(restarted, "glaciers", 10)
     finally:
         restarted.stop()

@@ -5,7 +5,7 @@ Tables: folders, files, chunks; `chunk_fts` (FTS5, contentless) for BM25 and a s
 table (cosine) for the embeddings, both keyed by chunk id. The vector table searched is named in
 meta `vector_table` (`chunk_vectors` at first): a model switch builds the next one beside it
 (switch.py). A file's chunks are replaced in one transaction, so readers (and a crash) see each
-file either fully old or fully new.
+file either fully old or fully new. Transactions nest: an inner `transaction()` is a SAVEPOINT.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import apsw
@@ -28,10 +29,46 @@ from kenning.paths import private_dir
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "kenning.sqlite3"
-SCHEMA_VERSION = 2
+REMOVE_BATCH_FILES = 200  # files forgotten per transaction when a folder is removed
 
-_MIGRATIONS: dict[int, str] = {
-    1: """
+
+class FileStatus(str, Enum):
+    INDEXED = "indexed"
+    FAILED = "failed"
+    UNSUPPORTED = "unsupported"
+    EMPTY = "empty"  # readable, but no text in it
+
+    def __str__(self) -> str:
+        return self.value
+
+
+PROBLEM_STATUSES = (FileStatus.FAILED, FileStatus.EMPTY)
+
+
+class Meta(str, Enum):
+    """Every key of the `meta` table, in one place."""
+
+    SCHEMA_VERSION = "schema_version"
+    MODEL = "model"  # the model whose vectors are searched
+    DIMENSIONS = "dimensions"
+    VECTOR_TABLE = "vector_table"  # the vec0 table searched
+    VECTOR_GENERATION = "vector_generation"  # numbers each new vector table
+    NEXT_MODEL = "next_model"  # a model switch under way (switch.py): its model,
+    NEXT_DIMENSIONS = "next_dimensions"  # vector size,
+    NEXT_TABLE = "next_table"  # table being built,
+    NEXT_CURSOR = "next_cursor"  # the last chunk id done in order,
+    NEXT_DONE = "next_done"  # and how many chunks have new vectors
+    EXCLUDE = "exclude"  # global exclusion patterns, one per line
+    SERVICE_STATUS = "service_status"  # the running service's last status (JSON)
+    PAUSED = "paused"  # "1" while the user has paused indexing
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Named migrations, applied in order; meta schema_version counts those applied.
+_MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("folders, files, chunks, FTS5", """
     CREATE TABLE folders (
         id INTEGER PRIMARY KEY,
         path TEXT NOT NULL UNIQUE,
@@ -68,8 +105,8 @@ _MIGRATIONS: dict[int, str] = {
         text, title, content='', contentless_delete=1,
         tokenize='porter unicode61 remove_diacritics 2'
     );
-    """,
-    2: """
+    """),
+    ("exclusions and the work queue", """
     ALTER TABLE folders ADD COLUMN exclude TEXT NOT NULL DEFAULT '';
     CREATE TABLE queue (
         path TEXT PRIMARY KEY,
@@ -77,8 +114,12 @@ _MIGRATIONS: dict[int, str] = {
         enqueued_at REAL NOT NULL
     );
     CREATE INDEX queue_priority ON queue(priority DESC);
-    """,
-}
+    """),
+    ("folders being removed", """
+    ALTER TABLE folders ADD COLUMN removing INTEGER NOT NULL DEFAULT 0;
+    """),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -90,9 +131,13 @@ class FileRecord:
     size: int
     mtime: float
     content_hash: str | None
-    status: str
+    status: FileStatus
     error: str | None
     chunk_count: int
+
+    @classmethod
+    def from_row(cls, row) -> "FileRecord":
+        return cls(*row[:7], FileStatus(row[7]), *row[8:])
 
 
 @dataclass(frozen=True)
@@ -120,6 +165,7 @@ class Store:
             raise IndexError_(f"{self.path}: cannot open the index ({exc})") from exc
         finally:
             os.umask(old_umask)
+        self._savepoints = 0
         self.db.setbusytimeout(10_000)
         self.db.enable_load_extension(True)
         self.db.load_extension(sqlite_vec.loadable_path())
@@ -137,18 +183,35 @@ class Store:
     def _migrate(self) -> None:
         with self.transaction():
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            version = int(self.get_meta("schema_version") or 0)
+            version = int(self.get_meta(Meta.SCHEMA_VERSION) or 0)
             if version > SCHEMA_VERSION:
                 raise IndexError_(
                     f"{self.path}: made by a newer Kenning (schema {version}); please update Kenning"
                 )
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                self.db.execute(_MIGRATIONS[step])
-                self.set_meta("schema_version", str(step))
+            for step in range(version, SCHEMA_VERSION):
+                name, sql = _MIGRATIONS[step]
+                log.info("migrating %s: %s", self.path, name)
+                self.db.execute(sql)
+                self.set_meta(Meta.SCHEMA_VERSION, str(step + 1))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """An immediate write transaction (takes the write lock up front, so no upgrade deadlock)."""
+        """A write transaction. The outermost one is immediate (it takes the write lock up front,
+        so no upgrade deadlock); one opened inside another is a SAVEPOINT, which rolls back alone."""
+        if self.db.in_transaction:
+            self._savepoints += 1
+            name = f"kenning_{self._savepoints}"
+            self.db.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._savepoints -= 1
+            self.db.execute(f"RELEASE {name}")
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -166,22 +229,34 @@ class Store:
         finally:
             self.db.execute("COMMIT")
 
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    def get_meta(self, key: Meta) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key.value,)).fetchone()
         return row[0] if row else None
 
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+    def get_metas(self, keys: Iterable[Meta]) -> dict[Meta, str]:
+        """Several keys read in one statement (so together, as one state of the database)."""
+        wanted = [key.value for key in keys]
+        marks = ",".join("?" * len(wanted))
+        return {Meta(k): v for k, v in self.db.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", wanted)}
+
+    def set_meta(self, key: Meta, value: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key.value, value))
+
+    def delete_meta(self, keys: Iterable[Meta]) -> None:
+        with self.transaction():
+            for key in keys:
+                self.db.execute("DELETE FROM meta WHERE key = ?", (key.value,))
 
     # -- the model that built the vectors ------------------------------------------------------
 
     def bind_model(self, name: str, dimensions: int) -> None:
         """Record the index's model on first use; refuse a different model afterwards."""
-        current = self.get_meta("model")
+        current = self.get_meta(Meta.MODEL)
         if current is None:
             with self.transaction():
-                self.set_meta("model", name)
-                self.set_meta("dimensions", str(dimensions))
+                self.set_meta(Meta.MODEL, name)
+                self.set_meta(Meta.DIMENSIONS, str(dimensions))
                 self.create_vector_table(self.vector_table, dimensions)
             return
         if current != name or self.dimensions != dimensions:
@@ -192,39 +267,43 @@ class Store:
             )
 
     def create_vector_table(self, table: str, dimensions: int) -> None:
-        self.db.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING "
-            f"vec0(embedding float[{int(dimensions)}] distance_metric=cosine)"
-        )
+        with self.transaction():
+            self.db.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING "
+                f"vec0(embedding float[{int(dimensions)}] distance_metric=cosine)"
+            )
+
+    def drop_vector_table(self, table: str) -> None:
+        with self.transaction():
+            self.db.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def use_vector_table(self, model: str, dimensions: int, table: str) -> None:
+        """Make `table` (holding `model`'s vectors) the one searched, and drop the one it replaces."""
+        with self.transaction():
+            old = self.vector_table if self.model_name else None
+            self.set_meta(Meta.MODEL, model)
+            self.set_meta(Meta.DIMENSIONS, str(dimensions))
+            self.set_meta(Meta.VECTOR_TABLE, table)
+            if old and old != table:
+                self.drop_vector_table(old)
+
+    def vector_tables(self) -> list[str]:
+        """Every vec0 table (the one searched, and one a model switch is building)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%vec0(%'")]
 
     @property
     def model_name(self) -> str | None:
-        return self.get_meta("model")
+        return self.get_meta(Meta.MODEL)
 
     @property
     def dimensions(self) -> int | None:
-        value = self.get_meta("dimensions")
+        value = self.get_meta(Meta.DIMENSIONS)
         return int(value) if value else None
 
     @property
     def vector_table(self) -> str:
-        return self.get_meta("vector_table") or "chunk_vectors"
-
-    # -- a model switch: a second vector table built beside the one in use ------------------------
-
-    def switch_target(self) -> tuple[str, int] | None:
-        """(model, dimensions) being built, or None."""
-        target = self.switch_table()
-        return target[:2] if target else None
-
-    def switch_table(self) -> tuple[str, int, str] | None:
-        """(model, dimensions, vector table) of the switch being built, read at once (another
-        process may cancel or restart the switch at any moment), or None."""
-        values = dict(self.db.execute(
-            "SELECT key, value FROM meta WHERE key IN ('next_model', 'next_dimensions', 'next_table')"))
-        if len(values) < 3:
-            return None
-        return values["next_model"], int(values["next_dimensions"]), values["next_table"]
+        return self.get_meta(Meta.VECTOR_TABLE) or "chunk_vectors"
 
     def release_free_pages(self) -> None:
         """Give the dropped table's space back to the file system (best effort: a VACUUM needs
@@ -241,49 +320,75 @@ class Store:
     # -- folders ---------------------------------------------------------------------------
 
     def add_folder(self, path: str) -> int:
-        self.db.execute(
-            "INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time())
-        )
-        return self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()[0]
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET removing = 0",
+                (path, time.time()),
+            )
+            return self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()[0]
 
     def folders(self) -> list[tuple[int, str]]:
-        return list(self.db.execute("SELECT id, path FROM folders ORDER BY path"))
+        """(id, path) of the folders indexed (not those being removed)."""
+        return list(self.db.execute("SELECT id, path FROM folders WHERE NOT removing ORDER BY path"))
+
+    def has_folder(self, path: str) -> bool:
+        return self.db.execute("SELECT 1 FROM folders WHERE path = ? AND NOT removing", (path,)).fetchone() is not None
 
     def global_excludes(self) -> tuple[str, ...]:
-        return tuple(line for line in (self.get_meta("exclude") or "").splitlines() if line.strip())
+        return tuple(line for line in (self.get_meta(Meta.EXCLUDE) or "").splitlines() if line.strip())
 
     def set_global_excludes(self, patterns: tuple[str, ...]) -> None:
-        with self.transaction():
-            self.set_meta("exclude", "\n".join(patterns))
+        self.set_meta(Meta.EXCLUDE, "\n".join(patterns))
 
     def folder_excludes(self) -> dict[str, tuple[str, ...]]:
         return {
             path: tuple(line for line in exclude.splitlines() if line.strip())
-            for path, exclude in self.db.execute("SELECT path, exclude FROM folders")
+            for path, exclude in self.db.execute("SELECT path, exclude FROM folders WHERE NOT removing")
         }
 
     def set_folder_exclude(self, path: str, patterns: tuple[str, ...]) -> None:
-        self.db.execute("UPDATE folders SET exclude = ? WHERE path = ?", ("\n".join(patterns), path))
+        with self.transaction():
+            self.db.execute("UPDATE folders SET exclude = ? WHERE path = ?", ("\n".join(patterns), path))
 
     def remove_folder(self, path: str) -> int:
-        """Forget a folder and everything indexed from it; returns the files removed."""
-        row = self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
-        if row is None:
-            return 0
-        removed = self.remove_files(self.files_under(row[0]))
+        """Forget a folder and everything indexed from it; returns the files removed.
+
+        The folder is marked first (it stops being indexed and watched at once), then its files go
+        a batch per transaction, so a large folder never holds the write lock for long; a kill
+        half-way is finished by `finish_removals`."""
         with self.transaction():
-            self.db.execute("DELETE FROM folders WHERE id = ?", (row[0],))
+            row = self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                return 0
+            self.db.execute("UPDATE folders SET removing = 1 WHERE id = ?", (row[0],))
             self.db.execute("DELETE FROM queue WHERE path = ? OR path LIKE ? ESCAPE '\\'",
                             (path, _like_prefix(path)))
+        return self._forget_folder(row[0])
+
+    def finish_removals(self) -> int:
+        """Finish removing folders whose removal was interrupted; returns the files removed."""
+        ids = [r[0] for r in self.db.execute("SELECT id FROM folders WHERE removing")]
+        return sum(self._forget_folder(folder_id) for folder_id in ids)
+
+    def _forget_folder(self, folder_id: int) -> int:
+        removed = 0
+        while True:
+            batch = [r[0] for r in self.db.execute(
+                "SELECT path FROM files WHERE folder_id = ? LIMIT ?", (folder_id, REMOVE_BATCH_FILES))]
+            if not batch:
+                break
+            removed += self.remove_files(batch)
+        with self.transaction():
+            self.db.execute("DELETE FROM folders WHERE id = ? AND removing", (folder_id,))
         return removed
 
-    def folder_counts(self) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {path: {} for _, path in self.folders()}
+    def folder_counts(self) -> dict[str, dict[FileStatus, int]]:
+        counts: dict[str, dict[FileStatus, int]] = {path: {} for _, path in self.folders()}
         for path, status, n in self.db.execute(
             "SELECT d.path, f.status, count(*) FROM files f JOIN folders d ON d.id = f.folder_id "
-            "GROUP BY d.path, f.status"
+            "WHERE NOT d.removing GROUP BY d.path, f.status"
         ):
-            counts.setdefault(path, {})[status] = n
+            counts.setdefault(path, {})[FileStatus(status)] = n
         return counts
 
     # -- the persistent work queue ---------------------------------------------------------
@@ -318,7 +423,7 @@ class Store:
             "chunk_count FROM files WHERE path = ?",
             (path,),
         ).fetchone()
-        return FileRecord(*row) if row else None
+        return FileRecord.from_row(row) if row else None
 
     def files_below(self, directory: str) -> list[str]:
         """Indexed paths inside `directory` (at any depth)."""
@@ -334,7 +439,7 @@ class Store:
             "chunk_count FROM files WHERE content_hash = ?",
             (content_hash,),
         )
-        return [FileRecord(*row) for row in rows]
+        return [FileRecord.from_row(row) for row in rows]
 
     def rename_file(
         self, old_path: str, new_path: str, *, folder_id: int | None, file_type: str, size: int, mtime: float
@@ -343,7 +448,7 @@ class Store:
         with self.transaction():
             replaced = self.file(new_path)
             if replaced is not None and new_path != old_path:
-                self._delete_chunks(replaced.id)
+                self._delete_chunks(replaced.id, self.vector_tables())
                 self.db.execute("DELETE FROM files WHERE id = ?", (replaced.id,))
             self.db.execute(
                 "UPDATE files SET path = ?, folder_id = ?, size = ?, mtime = ?, file_type = ? WHERE path = ?",
@@ -351,7 +456,8 @@ class Store:
             )
 
     def touch_file(self, file_id: int, size: int, mtime: float) -> None:
-        self.db.execute("UPDATE files SET size = ?, mtime = ? WHERE id = ?", (size, mtime, file_id))
+        with self.transaction():
+            self.db.execute("UPDATE files SET size = ?, mtime = ? WHERE id = ?", (size, mtime, file_id))
 
     def record_file(
         self,
@@ -362,7 +468,7 @@ class Store:
         size: int,
         mtime: float,
         content_hash: str | None,
-        status: str,
+        status: FileStatus,
         error: str | None = None,
         title: str | None = None,
         author: str | None = None,
@@ -373,7 +479,7 @@ class Store:
         with self.transaction():
             old = self.file(path)
             if old is not None:
-                self._delete_chunks(old.id)
+                self._delete_chunks(old.id, self.vector_tables())
             self.db.execute(
                 "INSERT INTO files(path, folder_id, file_type, size, mtime, content_hash, status, "
                 "error, title, author, chunk_count, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -382,7 +488,7 @@ class Store:
                 "content_hash=excluded.content_hash, status=excluded.status, error=excluded.error, "
                 "title=excluded.title, author=excluded.author, chunk_count=excluded.chunk_count, "
                 "indexed_at=excluded.indexed_at",
-                (path, folder_id, file_type, size, mtime, content_hash, status, error, title,
+                (path, folder_id, file_type, size, mtime, content_hash, status.value, error, title,
                  author, len(chunks), time.time()),
             )
             file_id = self.db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
@@ -407,10 +513,8 @@ class Store:
                     (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
                 )
 
-    def _delete_chunks(self, file_id: int) -> None:
+    def _delete_chunks(self, file_id: int, vector_tables: list[str]) -> None:
         ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
-        vector_tables = [self.vector_table] if self.get_meta("model") is not None else []
-        vector_tables += [t for t in [self.get_meta("next_table")] if t]
         for chunk_id in ids:
             self.db.execute("DELETE FROM chunk_fts WHERE rowid = ?", (chunk_id,))
             for table in vector_tables:
@@ -420,10 +524,11 @@ class Store:
     def remove_files(self, paths: Iterable[str]) -> int:
         removed = 0
         with self.transaction():
+            vector_tables = self.vector_tables()
             for path in paths:
                 record = self.file(path)
                 if record is not None:
-                    self._delete_chunks(record.id)
+                    self._delete_chunks(record.id, vector_tables)
                     self.db.execute("DELETE FROM files WHERE id = ?", (record.id,))
                     removed += 1
         return removed
@@ -432,7 +537,7 @@ class Store:
 
     def vector_candidates(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(chunk id, cosine distance) of the k nearest chunks."""
-        if self.get_meta("model") is None:
+        if self.model_name is None:
             return []
         return list(
             self.db.execute(
@@ -463,17 +568,17 @@ class Store:
         )
         return {row[0]: row[1:] for row in rows}
 
-    def counts(self) -> dict[str, int]:
-        result = {status: n for status, n in self.db.execute("SELECT status, count(*) FROM files GROUP BY status")}
-        result["chunks"] = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        return result
+    def counts(self) -> dict[FileStatus, int]:
+        return {FileStatus(status): n for status, n in self.db.execute("SELECT status, count(*) FROM files GROUP BY status")}
 
-    def failures(self) -> list[tuple[str, str, str]]:
-        return list(
-            self.db.execute(
-                "SELECT path, status, error FROM files WHERE status IN ('failed', 'empty') ORDER BY path"
-            )
-        )
+    def chunk_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def failures(self) -> list[tuple[str, FileStatus, str]]:
+        marks = ",".join("?" * len(PROBLEM_STATUSES))
+        return [(path, FileStatus(status), error) for path, status, error in self.db.execute(
+            f"SELECT path, status, error FROM files WHERE status IN ({marks}) ORDER BY path",
+            [s.value for s in PROBLEM_STATUSES])]
 
     def size_bytes(self) -> int:
         return sum(

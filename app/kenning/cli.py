@@ -22,17 +22,15 @@ import time
 from pathlib import Path
 
 from kenning import __version__
-from kenning.embed import EmbedderSettings
 from kenning.engine import Engine
 from kenning.errors import KenningError, QueryError
-from kenning.index import IndexSettings
 from kenning.models.catalogue import CATALOGUE
-from kenning.models.library import ModelLibrary
 from kenning.paths import default_data_dir
 from kenning.progress import ProgressLine
 from kenning.search import Filters, parse_date
-from kenning.service import Service, ServiceLock, read_status, set_paused
-from kenning.store import Store
+from kenning.service import Service
+from kenning.service_status import ServiceLock, ServiceState
+from kenning.settings import GPU_CHOICES, Settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -51,15 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and the llama.cpp backend")
     parser.add_argument("--data-dir", type=Path, help="where the index and models live (default: the user data dir)")
     parser.add_argument("--model", help="embedding model name (default: the index's model, else all-minilm-l6-v2)")
-    parser.add_argument("--gpu", choices=["auto", "on", "off"], default="auto", help="offload the model to the GPU")
-    parser.add_argument("--threads", type=int, help="CPU threads for embedding (default: physical cores)")
+    parser.add_argument("--gpu", choices=GPU_CHOICES, help="offload the model to the GPU (default: the app's setting, auto)")
+    parser.add_argument("--threads", type=int, help="CPU threads for embedding (default: the app's setting, physical cores)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", help="index folders and files (re-running updates the index)")
     index.add_argument("paths", nargs="+", type=Path)
-    index.add_argument("--max-file-mb", type=float, default=200.0, help="skip files larger than this")
-    index.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to extract one file")
+    index.add_argument("--max-file-mb", type=float, help="skip files larger than this (default: the app's setting, 200)")
+    index.add_argument("--timeout", type=float, help="seconds allowed to extract one file (default: the app's setting, 60)")
 
     search = commands.add_parser("search", help="search the index (interactive when no query is given)")
     search.add_argument("query", nargs="?")
@@ -123,15 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("kenning.llama").setLevel(logging.ERROR)
+    if args.command == "watch":  # first: a SIGTERM while the model loads must stop cleanly too
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if args.command == "models":
-            return cmd_models(args)
-        if args.command in ("pause", "resume"):
-            set_paused(args.data_dir or default_data_dir(), args.command == "pause")
-            print(f"Indexing {'paused' if args.command == 'pause' else 'resumed'}.")
-            return 0
-        handlers = {"index": cmd_index, "search": cmd_search, "status": cmd_status,
-                    "folders": cmd_folders, "watch": cmd_watch}
+        handlers = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "folders": cmd_folders,
+                    "watch": cmd_watch, "models": cmd_models, "pause": cmd_pause, "resume": cmd_pause}
         with _engine(args) as engine:
             return handlers[args.command](engine, args)
     except KenningError as exc:
@@ -148,16 +142,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _engine(args) -> Engine:
+    """The engine, configured from the app's settings with the command line's flags on top."""
     line = ProgressLine()
-    return Engine(
-        data_dir=args.data_dir,
-        model=args.model,
-        embedder_settings=EmbedderSettings(gpu=args.gpu, threads=args.threads),
-        index_settings=IndexSettings(
-            max_file_mb=getattr(args, "max_file_mb", 200.0), timeout_s=getattr(args, "timeout", 60.0)
-        ),
-        on_model_progress=lambda message: line.message(f"kenning: {message}"),
+    data_dir = args.data_dir or default_data_dir()
+    settings = Settings.load(data_dir).overridden(
+        model=args.model, gpu=args.gpu, threads=args.threads,
+        max_file_mb=getattr(args, "max_file_mb", None), timeout_s=getattr(args, "timeout", None),
     )
+    return Engine.from_settings(data_dir, settings, on_model_progress=lambda message: line.message(f"kenning: {message}"))
+
+
+def cmd_pause(engine: Engine, args) -> int:
+    engine.set_paused(args.command == "pause")
+    print(f"Indexing {'paused' if args.command == 'pause' else 'resumed'}.")
+    return 0
 
 
 def cmd_index(engine: Engine, args) -> int:
@@ -168,7 +166,7 @@ def cmd_index(engine: Engine, args) -> int:
         return _hand_to_service(engine, args.paths)
     try:
         line = ProgressLine()
-        engine.embedder  # prepare the model before the progress bar starts
+        engine.prepare_model()  # before the progress bar starts
         report = engine.index(args.paths, progress=line.index)
         line.clear()
     finally:
@@ -189,13 +187,7 @@ def cmd_index(engine: Engine, args) -> int:
 
 def _hand_to_service(engine: Engine, paths: list[Path]) -> int:
     """The service owns writes while it runs: give it the work instead of competing with it."""
-    files = []
-    for path in paths:
-        if path.is_dir():
-            engine.add_folder(path)
-        else:
-            files.append((str(path.absolute()), path.stat().st_mtime if path.exists() else 0.0))
-    engine.store.enqueue(files)
+    engine.hand_to_service(paths)
     print("kenning: the Kenning service is running; it will index these (see `kenning status`).", file=sys.stderr)
     return 0
 
@@ -204,7 +196,7 @@ def cmd_folders(engine: Engine, args) -> int:
     if args.folders_command == "add":
         for path in args.paths:
             print(f"Added {engine.add_folder(path, tuple(args.exclude))}")
-        if not ServiceLock(engine.data_dir).held_elsewhere():
+        if not engine.service_running():
             print("Run `kenning watch` (or the app) to index and watch it, or `kenning index` once.")
     elif args.folders_command == "remove":
         for path in args.paths:
@@ -227,16 +219,14 @@ def cmd_watch(engine: Engine, args) -> int:
         engine.add_folder(path)
     if not engine.folders():
         raise KenningError("no folders to watch: give one, e.g. `kenning watch ~/Documents`")
-    engine.embedder  # prepare the model here, with its progress shown
     service = Service(engine.data_dir, engine=engine, pause_on_battery=args.pause_on_battery)
-    signal.signal(signal.SIGTERM, _interrupt)
     service.start()
-    print(f"Watching {', '.join(f.path for f in engine.folders())} (Ctrl+C to stop).", file=sys.stderr)
+    print(f"Watching {', '.join(engine.folder_paths())} (Ctrl+C to stop).", file=sys.stderr)
     last = ""
     try:
-        while service.snapshot().state not in ("stopped", "error"):
+        while service.snapshot().state not in (ServiceState.STOPPED, ServiceState.ERROR):
             status = service.snapshot()
-            line = f"{status.state}: {status.queued} queued, {status.done} done, {status.failed} failed"
+            line = f"{status.state.value}: {status.queued} queued, {status.done} done, {status.failed} failed"
             if line != last:
                 print(line, file=sys.stderr, flush=True)
                 last = line
@@ -246,7 +236,7 @@ def cmd_watch(engine: Engine, args) -> int:
     finally:
         service.stop()
     status = service.snapshot()
-    if status.state == "error":
+    if status.state == ServiceState.ERROR:
         raise KenningError(status.message)
     return 0
 
@@ -308,7 +298,7 @@ def _print_results(query: str, results, as_json: bool) -> None:
 
 
 def _interactive(engine: Engine, args, filters: Filters) -> int:
-    engine.embedder
+    engine.prepare_model()
     print("Type a query and press Enter (Ctrl+D to quit).", file=sys.stderr)
     while True:
         try:
@@ -330,19 +320,19 @@ def cmd_status(engine: Engine, args) -> int:
         print(f"{args.why}: {'excluded: ' + reason if reason else 'not excluded'}")
         return 0
     status = engine.status()
-    service = read_status(engine.store)
+    service = engine.service_status()
     if args.json:
         print(json.dumps(status.to_json() | {"service": service.to_json() if service else None},
                          ensure_ascii=False, indent=2))
         return 0
     from kenning.embed import backend_summary
 
-    print(f"Backend:  {backend_summary()} (--gpu {args.gpu})")
+    print(f"Backend:  {backend_summary()} (--gpu {engine.embedder_settings.gpu})")
     if service:
         eta = f", ETA {service.eta_s:.0f} s" if service.eta_s else ""
-        print(f"Service:  {service.state} (pid {service.pid}): {service.queued} queued, {service.done} done, "
+        print(f"Service:  {service.state.value} (pid {service.pid}): {service.queued} queued, {service.done} done, "
               f"{service.failed} failed, {service.chunks_per_s:.1f} chunks/s{eta}")
-        if service.current and service.state == "indexing":
+        if service.current and service.state == ServiceState.INDEXING:
             print(f"          now: {service.current}")
         for folder, reason in service.polled_folders.items():
             print(f"          {folder} is polled, not watched: {reason}")
@@ -369,53 +359,34 @@ def cmd_status(engine: Engine, args) -> int:
     return 0
 
 
-def cmd_models(args) -> int:
-    library = ModelLibrary(args.data_dir or default_data_dir())
+def cmd_models(engine: Engine, args) -> int:
     if args.models_command == "list":
-        return _list_models(library, args)
+        return _list_models(engine)
     if args.models_command == "import":
-        model = library.import_gguf(args.path, args.name)
+        model = engine.import_model(args.path, args.name)
         print(f"Imported {model.spec.name}: {model.spec.dimensions} dimensions, {model.spec.pooling} pooling, {model.path}")
         return 0
     if args.models_command == "download":
-        return _download(library, args)
+        return _download(engine, args)
     if args.models_command == "use":
-        with _engine(args) as engine:
-            return _use(engine, args)
-    return _convert(library, args)
+        return _use(engine, args)
+    return _convert(engine, args)
 
 
-def _list_models(library: ModelLibrary, args) -> int:
-    installed = {m.spec.name: m for m in library.installed()}
-    store = Store(args.data_dir or default_data_dir())
-    try:
-        in_use, switching = store.model_name, store.switch_target()
-    finally:
-        store.close()
-    for name in sorted(set(CATALOGUE) | set(installed)):
-        spec = installed[name].spec if name in installed else CATALOGUE[name]
-        if name == in_use:
-            state = "in use"
-        elif switching and name == switching[0]:
-            state = "index being built"
-        elif name in installed:
-            state = "installed"
-        elif spec.embedded:
-            state = "built in, prepared on first use"
-        elif spec.download:
-            state = f"download {spec.download.size / 1e6:.0f} MB"
-        else:
-            state = "convert from its Hugging Face folder"
-        print(f"{name:24s} {spec.dimensions:4d} dims {spec.max_tokens:5d} tokens  {spec.languages:20s} {state}")
+def _list_models(engine: Engine) -> int:
+    for choice in engine.model_choices():
+        spec = choice.spec
+        print(f"{spec.name:24s} {spec.dimensions:4d} dims {spec.max_tokens:5d} tokens  {spec.languages:20s} "
+              f"{choice.describe_state()}")
         if spec.quality:
             print(f"{'':24s} {spec.quality}")
     return 0
 
 
-def _download(library: ModelLibrary, args) -> int:
+def _download(engine: Engine, args) -> int:
     line = ProgressLine()
-    library.download(
-        CATALOGUE[args.name],
+    engine.download_model(
+        args.name,
         progress=lambda message: line.message(f"kenning: {message}"),
         on_bytes=lambda p: line.bar(p.done, p.total, f"{p.done / 1e6:.1f}/{p.total / 1e6:.1f} MB"),
         proxy=args.proxy,
@@ -426,17 +397,16 @@ def _download(library: ModelLibrary, args) -> int:
 
 def _use(engine: Engine, args) -> int:
     if args.cancel:
-        state = engine.switch.state()
-        engine.cancel_model_switch()
+        state = engine.cancel_model_switch()
         print(f"Cancelled the switch to {state.model}." if state else "No model switch in progress.")
         return 0
     if not args.name:
         raise KenningError("name the model to use, e.g. `kenning models use bge-small-en-v1.5`")
     state = engine.switch_model(args.name, args.dimensions)
-    if engine.store.model_name == args.name and engine.switch.state() is None:
-        print(f"The index uses {args.name} ({engine.store.dimensions} dimensions).")
+    if engine.index_model == args.name and not engine.model_switch_pending():
+        print(f"The index uses {args.name} ({engine.index_dimensions} dimensions).")
         return 0
-    if ServiceLock(engine.data_dir).held_elsewhere():
+    if engine.service_running():
         print(f"The Kenning service is building the index for {args.name} in the background; search "
               "keeps using the current model until it is complete (see `kenning status`).")
         return 0
@@ -446,40 +416,26 @@ def _use(engine: Engine, args) -> int:
     try:
         line.message(f"kenning: building the index for {state.model} beside the current one "
                      "(search keeps working; Ctrl+C pauses, running this again resumes)")
-        engine.switch.run(progress=lambda s: line.bar(s.done, s.total, f"{s.done}/{s.total} passages"))
+        engine.run_model_switch(progress=lambda s: line.bar(s.done, s.total, f"{s.done}/{s.total} passages"))
     except KeyboardInterrupt:
         line.clear()
-        print(f"Paused; the index still uses {engine.store.model_name}. Run this again to carry on, "
+        print(f"Paused; the index still uses {engine.index_model}. Run this again to carry on, "
               "or `kenning models use --cancel`.")
         return 130
     finally:
         line.clear()
         lock.release()
-    print(f"The index now uses {engine.store.model_name} ({engine.store.dimensions} dimensions).")
+    print(f"The index now uses {engine.index_model} ({engine.index_dimensions} dimensions).")
     return 0
 
 
-def _convert(library: ModelLibrary, args) -> int:
-    import tempfile
-
-    from kenning.models.convert import convert_to_gguf, read_hf_folder
-    from kenning.models.quantize import quantize
-
+def _convert(engine: Engine, args) -> int:
     line = ProgressLine()
-    model = read_hf_folder(args.folder)
-    output = args.output or library.folder / f"{model.name}.{args.quant.upper()}.gguf"
-    line.message(f"kenning: converting {args.folder} to GGUF (F16)")
-    if args.quant == "f16":
-        convert_to_gguf(args.folder, output)
-    else:
-        with tempfile.TemporaryDirectory(dir=Path(output).parent, prefix=".convert-") as scratch:
-            f16 = convert_to_gguf(args.folder, Path(scratch) / "model-f16.gguf")
-            line.message(f"kenning: quantizing to {args.quant.upper()}")
-            quantize(f16, output, args.quant)
+    output = engine.convert_model(args.folder, args.quant, args.output,
+                                  progress=lambda message: line.message(f"kenning: {message}"))
     line.message(f"kenning: wrote {output}")
     if args.output is None:
-        installed = library.import_gguf(output, model.name.lower())
-        line.message(f"kenning: installed as model {installed.spec.name!r}")
+        line.message("kenning: installed it in the model library")
     return 0
 
 

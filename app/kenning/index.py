@@ -22,20 +22,12 @@ from kenning.embed import Embedder
 from kenning.exclude import Exclusions
 from kenning.extract import Document, ExtractionError, UnsupportedFile
 from kenning.sandbox import ExtractionSandbox
-from kenning.store import NewChunk, Store
+from kenning.settings import IndexSettings
+from kenning.store import FileStatus, NewChunk, Store
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH_CHUNKS = 64
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    max_file_mb: float = 200.0
-    timeout_s: float = 60.0
-    memory_mb: int | None = 4096
-    chunk_tokens: int = 256
-    overlap_tokens: int = 32
 
 
 @dataclass
@@ -125,16 +117,16 @@ class Indexer:
         store: Store,
         embedder: Embedder,
         settings: IndexSettings | None = None,
-        progress: Callable[[IndexProgress], None] | None = None,
     ):
         self.store = store
         self.embedder = embedder
         self.settings = settings or IndexSettings()
-        self.on_progress = progress or (lambda p: None)
+        self.on_progress: Callable[[IndexProgress], None] = lambda p: None
         self.window = min(self.settings.chunk_tokens, embedder.window)
         self._extraction: ExtractionSandbox | None = None  # the child process, kept between calls
 
-    def index(self, paths: list[Path]) -> IndexReport:
+    def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
+        self.on_progress = progress or (lambda p: None)
         report = IndexReport()
         started = time.monotonic()
         candidates = self._scan(paths, report)
@@ -225,7 +217,7 @@ class Indexer:
         watcher does not always report the old path (a move into a just-created folder)."""
         for record in self.store.files_by_hash(candidate.content_hash or ""):
             vanished = record.path in gone or not os.path.exists(record.path)
-            if vanished and record.status == "indexed" and record.path != candidate.path:
+            if vanished and record.status == FileStatus.INDEXED and record.path != candidate.path:
                 self.store.rename_file(
                     record.path, candidate.path, folder_id=candidate.folder_id,
                     file_type=extract.file_type(Path(candidate.path)), size=candidate.size, mtime=candidate.mtime,
@@ -239,7 +231,7 @@ class Indexer:
         """Follow a rename reported by the watcher without re-embedding; False if it cannot be
         followed that way (unknown source, changed content, excluded target...)."""
         record = self.store.file(old)
-        if record is None or record.status != "indexed" or not os.path.isfile(new):
+        if record is None or record.status != FileStatus.INDEXED or not os.path.isfile(new):
             return False
         folders = self.store.folders()
         folder = next((f for f in folders if new.startswith(f[1].rstrip(os.sep) + os.sep)), None)
@@ -252,9 +244,10 @@ class Indexer:
                                size=info.st_size, mtime=info.st_mtime)
         return True
 
-    def process(self, paths: list[str]) -> IndexReport:
+    def process(self, paths: list[str], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
         """Bring the given files up to date: (re)index changed ones, drop vanished ones, follow
         renames. Used by the watch service for the paths its events and queue name."""
+        self.on_progress = progress or (lambda p: None)
         report = IndexReport()
         started = time.monotonic()
         exclusions = self.exclusions()
@@ -293,18 +286,18 @@ class Indexer:
             report.unchanged += 1
             return None
         if not extract.supported(Path(path)):
-            self._record_failure(candidate, "unsupported", "unsupported file type", report)
+            self._record_failure(candidate, FileStatus.UNSUPPORTED, "unsupported file type", report)
             return None
         if info.st_size > self.settings.max_file_mb * 1024 * 1024:
             reason = f"larger than the {self.settings.max_file_mb:g} MB limit (see --max-file-mb)"
-            self._record_failure(candidate, "failed", reason, report)
+            self._record_failure(candidate, FileStatus.FAILED, reason, report)
             return None
         try:
             candidate.content_hash = content_hash(path)
         except OSError as exc:
-            self._record_failure(candidate, "failed", f"cannot read: {exc.strerror or exc}", report)
+            self._record_failure(candidate, FileStatus.FAILED, f"cannot read: {exc.strerror or exc}", report)
             return None
-        if known and known.content_hash == candidate.content_hash and known.status == "indexed":
+        if known and known.content_hash == candidate.content_hash and known.status == FileStatus.INDEXED:
             self.store.touch_file(known.id, info.st_size, info.st_mtime)  # touched, not changed
             report.unchanged += 1
             return None
@@ -316,13 +309,13 @@ class Indexer:
         try:
             document = sandbox.result()
         except UnsupportedFile as exc:
-            self._record_failure(candidate, "unsupported", str(exc), report)
+            self._record_failure(candidate, FileStatus.UNSUPPORTED, str(exc), report)
             return None
         except ExtractionError as exc:
-            self._record_failure(candidate, "failed", str(exc), report)
+            self._record_failure(candidate, FileStatus.FAILED, str(exc), report)
             return None
         if document.is_empty():
-            self._record_failure(candidate, "empty", "no text found (an image-only or empty file?)", report)
+            self._record_failure(candidate, FileStatus.EMPTY, "no text found (an image-only or empty file?)", report)
             return None
         chunks = chunk_document(
             document, self.embedder.count_tokens, self.window, self.settings.overlap_tokens
@@ -346,14 +339,14 @@ class Indexer:
     def _store(self, item: _Extracted, vectors: np.ndarray) -> None:
         self._record(
             item.candidate,
-            "indexed",
+            FileStatus.INDEXED,
             title=item.document.title,
             author=item.document.author,
             chunks=[NewChunk(k.ordinal, k.page, k.char_start, k.char_end, k.text) for k in item.chunks],
             vectors=vectors,
         )
 
-    def _record(self, c: _Candidate, status: str, **details) -> None:
+    def _record(self, c: _Candidate, status: FileStatus, **details) -> None:
         self.store.record_file(
             c.path,
             folder_id=c.folder_id,
@@ -365,9 +358,9 @@ class Indexer:
             **details,
         )
 
-    def _record_failure(self, c: _Candidate, status: str, reason: str, report: IndexReport) -> None:
+    def _record_failure(self, c: _Candidate, status: FileStatus, reason: str, report: IndexReport) -> None:
         self._record(c, status, error=reason)
-        if status == "unsupported":
+        if status == FileStatus.UNSUPPORTED:
             report.unsupported += 1
         else:
             report.failed += 1

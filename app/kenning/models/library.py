@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from kenning.errors import ModelError
@@ -37,6 +38,33 @@ class InstalledModel:
     spec: ModelSpec
     path: Path
     sha256: str
+
+
+class ModelState(str, Enum):
+    IN_USE = "in use"
+    BEING_BUILT = "index being built"  # a model switch to it is under way
+    INSTALLED = "installed"
+    BUILT_IN = "built in, prepared on first use"
+    DOWNLOADABLE = "download"
+    CONVERTIBLE = "convert from its Hugging Face folder"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model the index could use: catalogue or installed, and where it stands."""
+
+    spec: ModelSpec
+    state: ModelState
+    installed: InstalledModel | None = None
+    partial_bytes: int = 0  # of an interrupted download
+
+    def describe_state(self) -> str:
+        if self.state == ModelState.DOWNLOADABLE and self.spec.download:
+            return f"download {self.spec.download.size / 1e6:.0f} MB"
+        return self.state.value
 
 
 def sha256_of(path: Path) -> str:
@@ -108,6 +136,29 @@ class ModelLibrary:
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("ignoring damaged model record %s (%s)", sidecar, exc)
         return models
+
+    def choices(self, in_use: str | None, being_built: str | None = None) -> list[ModelChoice]:
+        """Every catalogue and installed model, by name, with its state for this index."""
+        installed = {m.spec.name: m for m in self.installed()}
+        result = []
+        for name in sorted(set(CATALOGUE) | set(installed)):
+            model = installed.get(name)
+            spec = model.spec if model else CATALOGUE[name]
+            if name == in_use:
+                state = ModelState.IN_USE
+            elif name == being_built:
+                state = ModelState.BEING_BUILT
+            elif model:
+                state = ModelState.INSTALLED
+            elif spec.embedded:
+                state = ModelState.BUILT_IN
+            elif spec.download:
+                state = ModelState.DOWNLOADABLE
+            else:
+                state = ModelState.CONVERTIBLE
+            partial = self.downloaded_bytes(spec) if state == ModelState.DOWNLOADABLE else 0
+            result.append(ModelChoice(spec, state, model, partial))
+        return result
 
     def find(self, name: str) -> InstalledModel | None:
         return next((m for m in self.installed() if m.spec.name == name), None)
@@ -225,6 +276,29 @@ class ModelLibrary:
         else:
             paths = [partial_path(self.folder / source.url.rsplit("/", 1)[-1])]
         return sum(p.stat().st_size for p in paths if p.is_file())
+
+    def convert_folder(self, folder: Path, quant: str = "q8_0", output: Path | None = None,
+                       progress: Progress | None = None) -> Path:
+        """A Hugging Face folder → GGUF (F16) → quantized `quant` → installed (or, given `output`,
+        written there and not installed). Returns the GGUF written."""
+        from kenning.models.convert import convert_to_gguf, read_hf_folder
+        from kenning.models.quantize import quantize
+
+        say = progress or (lambda message: None)
+        model = read_hf_folder(Path(folder))
+        target = Path(output) if output else self.folder / f"{model.name}.{quant.upper()}.gguf"
+        say(f"converting {model.name} to GGUF (F16)")
+        if quant == "f16":
+            convert_to_gguf(Path(folder), target)
+        else:
+            with tempfile.TemporaryDirectory(dir=target.parent, prefix=".convert-") as scratch:
+                f16 = convert_to_gguf(Path(folder), Path(scratch) / "model-f16.gguf")
+                say(f"quantizing to {quant.upper()}")
+                quantize(f16, target, quant)
+        if output is None:
+            say("testing the converted model")
+            self.import_gguf(target, model.name.lower())
+        return target
 
     def import_gguf(self, source: Path, name: str | None = None) -> InstalledModel:
         """Copy an embedding GGUF into the library; dimensions and pooling come from its metadata."""

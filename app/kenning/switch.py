@@ -18,7 +18,7 @@ from kenning.embed import Embedder, EmbedderSettings, TextTooLong, output_dimens
 from kenning.errors import KenningError
 from kenning.models.catalogue import CATALOGUE
 from kenning.models.library import ModelLibrary
-from kenning.store import Store
+from kenning.store import Meta, Store
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,12 @@ class ModelSwitch:
         self.tables.begin(name, dimensions)  # the work may well be done by another process (the service)
         return self.state()
 
+    def target(self) -> tuple[str, int] | None:
+        """(model, dimensions) being built, or None."""
+        return self.tables.target()
+
     def state(self) -> SwitchState | None:
-        target = self.store.switch_target()
+        target = self.tables.target()
         if target is None:
             return None
         done, total = self.tables.progress()
@@ -76,7 +80,7 @@ class ModelSwitch:
 
     def step(self, batch: int = BATCH_CHUNKS) -> bool:
         """Embed one batch for the switch; True once the switch is complete."""
-        target = self.store.switch_table()
+        target = self.tables.table()
         if target is None:
             return False
         model, dimensions, table = target
@@ -136,6 +140,9 @@ def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
         return np.asarray(result, dtype=np.float32)
 
 
+_SWITCH_KEYS = (Meta.NEXT_MODEL, Meta.NEXT_DIMENSIONS, Meta.NEXT_TABLE, Meta.NEXT_CURSOR, Meta.NEXT_DONE)
+
+
 class SwitchTables:
     """A switch's storage in the index database: the second vector table, where the build has got
     to (meta `next_*`), and the swap. Each write is one transaction."""
@@ -144,18 +151,30 @@ class SwitchTables:
         self.store = store
         self.db = store.db
 
+    def table(self) -> tuple[str, int, str] | None:
+        """(model, dimensions, vector table) of the switch being built, read at once (another
+        process may cancel or restart the switch at any moment), or None."""
+        values = self.store.get_metas((Meta.NEXT_MODEL, Meta.NEXT_DIMENSIONS, Meta.NEXT_TABLE))
+        if len(values) < 3:
+            return None
+        return values[Meta.NEXT_MODEL], int(values[Meta.NEXT_DIMENSIONS]), values[Meta.NEXT_TABLE]
+
+    def target(self) -> tuple[str, int] | None:
+        table = self.table()
+        return table[:2] if table else None
+
     def begin(self, model: str, dimensions: int) -> None:
         """Start building vectors for `model` (a switch to the same target carries on)."""
-        if self.store.switch_target() == (model, dimensions):
+        if self.target() == (model, dimensions):
             return
         with self.store.transaction():
             self._drop()
-            generation = int(self.store.get_meta("vector_generation") or 0) + 1
+            generation = int(self.store.get_meta(Meta.VECTOR_GENERATION) or 0) + 1
             table = f"chunk_vectors_{generation}"
             self.store.create_vector_table(table, dimensions)
-            for key, value in (("vector_generation", generation), ("next_model", model),
-                               ("next_dimensions", dimensions), ("next_table", table),
-                               ("next_cursor", 0), ("next_done", 0)):
+            for key, value in ((Meta.VECTOR_GENERATION, generation), (Meta.NEXT_MODEL, model),
+                               (Meta.NEXT_DIMENSIONS, dimensions), (Meta.NEXT_TABLE, table),
+                               (Meta.NEXT_CURSOR, 0), (Meta.NEXT_DONE, 0)):
                 self.store.set_meta(key, str(value))
 
     def cancel(self) -> None:
@@ -163,18 +182,14 @@ class SwitchTables:
             self._drop()
 
     def _drop(self) -> None:
-        table = self.store.get_meta("next_table")
+        table = self.store.get_meta(Meta.NEXT_TABLE)
         if table:
-            self.db.execute(f"DROP TABLE IF EXISTS {table}")
-        self._forget()
-
-    def _forget(self) -> None:
-        self.db.execute("DELETE FROM meta WHERE key LIKE 'next\\_%' ESCAPE '\\'")
+            self.store.drop_vector_table(table)
+        self.store.delete_meta(_SWITCH_KEYS)
 
     def progress(self) -> tuple[int, int]:
         """(chunks with vectors of the new model, all chunks)."""
-        total = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        return int(self.store.get_meta("next_done") or 0), total
+        return int(self.store.get_meta(Meta.NEXT_DONE) or 0), self.store.chunk_count()
 
     def chunks(self, table: str, limit: int) -> list[tuple[int, str]]:
         """The next chunks (id, text) still lacking vectors in the switch's `table`: first in id
@@ -183,9 +198,9 @@ class SwitchTables:
             return self._chunks(table, limit)
 
     def _chunks(self, table: str, limit: int) -> list[tuple[int, str]]:
-        if self.store.get_meta("next_table") != table:
+        if self.store.get_meta(Meta.NEXT_TABLE) != table:
             return []
-        cursor = int(self.store.get_meta("next_cursor") or 0)
+        cursor = int(self.store.get_meta(Meta.NEXT_CURSOR) or 0)
         rows = list(self.db.execute(
             "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
         if rows:
@@ -199,7 +214,7 @@ class SwitchTables:
         indexer may have replaced a file meanwhile), unless the switch they were made for has
         been cancelled or replaced meanwhile."""
         with self.store.transaction():
-            if self.store.get_meta("next_table") != table:
+            if self.store.get_meta(Meta.NEXT_TABLE) != table:
                 return
             added = 0
             for (chunk_id, text), vector in zip(rows, vectors):
@@ -210,23 +225,18 @@ class SwitchTables:
                 self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
                                 (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()))
                 added += 1
-            cursor = max(int(self.store.get_meta("next_cursor") or 0), max((r[0] for r in rows), default=0))
-            self.store.set_meta("next_cursor", str(cursor))
-            self.store.set_meta("next_done", str(int(self.store.get_meta("next_done") or 0) + added))
+            cursor = max(int(self.store.get_meta(Meta.NEXT_CURSOR) or 0), max((r[0] for r in rows), default=0))
+            self.store.set_meta(Meta.NEXT_CURSOR, str(cursor))
+            self.store.set_meta(Meta.NEXT_DONE, str(int(self.store.get_meta(Meta.NEXT_DONE) or 0) + added))
 
     def complete(self) -> bool:
         """Make the new vectors the ones searched, in one transaction, and drop the old ones;
         False (nothing changed) while some chunk still lacks a new vector."""
         with self.store.transaction():
-            target = self.store.switch_table()
+            target = self.table()
             if target is None or self._chunks(target[2], 1):
                 return False
-            old = self.store.vector_table if self.store.model_name else None
-            self.store.set_meta("model", target[0])
-            self.store.set_meta("dimensions", str(target[1]))
-            self.store.set_meta("vector_table", self.store.get_meta("next_table"))
-            self._forget()
-            if old:
-                self.db.execute(f"DROP TABLE IF EXISTS {old}")
+            self.store.use_vector_table(*target)
+            self.store.delete_meta(_SWITCH_KEYS)
         self.store.release_free_pages()
         return True

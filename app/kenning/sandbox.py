@@ -11,12 +11,21 @@ import logging
 import multiprocessing
 import os
 import sys
+from enum import Enum
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from kenning.extract import Document, ExtractionError, UnsupportedFile
 
 log = logging.getLogger(__name__)
+
+
+class Reply(str, Enum):
+    """What the child answers, with its payload."""
+
+    OK = "ok"  # a Document
+    UNSUPPORTED = "unsupported"  # why not
+    ERROR = "error"  # why not
 
 
 def _child_main(conn: Connection, memory_bytes: int | None) -> None:
@@ -32,15 +41,15 @@ def _child_main(conn: Connection, memory_bytes: int | None) -> None:
         except EOFError:
             return
         try:
-            conn.send(("ok", extract(Path(path))))
+            conn.send((Reply.OK, extract(Path(path))))
         except UnsupportedFile as exc:
-            conn.send(("unsupported", str(exc)))
+            conn.send((Reply.UNSUPPORTED, str(exc)))
         except ExtractionError as exc:
-            conn.send(("error", str(exc)))
+            conn.send((Reply.ERROR, str(exc)))
         except MemoryError:
-            conn.send(("error", "needs more memory than the extraction limit"))
+            conn.send((Reply.ERROR, "needs more memory than the extraction limit"))
         except Exception as exc:  # a parser bug must not end the worker
-            conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+            conn.send((Reply.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
 
 
 class ExtractionSandbox:
@@ -93,9 +102,9 @@ class ExtractionSandbox:
             if code is not None and code < 0:
                 raise ExtractionError(f"the parser crashed on this file (signal {-code})") from None
             raise ExtractionError("the parser crashed on this file (out of memory?)") from None
-        if kind == "ok":
+        if kind == Reply.OK:
             return payload
-        if kind == "unsupported":
+        if kind == Reply.UNSUPPORTED:
             raise UnsupportedFile(payload)
         log.debug("extraction failed for %s: %s", path, payload)
         raise ExtractionError(payload)

@@ -8,20 +8,17 @@ The GUI's tray and `kenning watch` run it; `kenning pause|resume` reach it throu
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kenning.engine import Engine
 from kenning.errors import KenningError
-from kenning.index import IndexProgress, Indexer
+from kenning.index import IndexProgress, IndexReport
 from kenning.paths import private_dir
-from kenning.store import Store
+from kenning.service_status import ServiceLock, ServiceState, ServiceStatus
 from kenning.watch import FolderWatcher, Settler
 
 log = logging.getLogger(__name__)
@@ -29,72 +26,6 @@ log = logging.getLogger(__name__)
 BATCH_FILES = 16
 RETRY_S = 5.0
 FOLDER_CHECK_S = 2.0
-STATUS_KEY = "service_status"
-PAUSED_KEY = "paused"
-
-
-@dataclass
-class ServiceStatus:
-    state: str = "starting"  # starting | idle | indexing | switching | paused | error | stopped
-    queued: int = 0
-    done: int = 0
-    failed: int = 0
-    current: str = ""
-    chunks_per_s: float = 0.0
-    eta_s: float | None = None
-    message: str = ""
-    polled_folders: dict[str, str] = field(default_factory=dict)
-    heartbeat: float = 0.0
-    pid: int = 0
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-class ServiceLock:
-    """An exclusive lock on `<data>/service.lock`, released by the OS if the process dies."""
-
-    def __init__(self, data_dir: Path):
-        self.path = Path(data_dir) / "service.lock"
-        self._file = None
-
-    def acquire(self) -> None:
-        handle = open(self.path, "a+")
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
-            raise KenningError(
-                f"another Kenning service (pid {owner}) is already indexing {self.path.parent}; "
-                "stop it first, or use `kenning pause`"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def held_elsewhere(self) -> bool:
-        try:
-            self.acquire()
-        except KenningError:
-            return True
-        self.release()
-        return False
 
 
 def on_battery() -> bool:
@@ -111,6 +42,8 @@ def on_battery() -> bool:
 class Service:
     def __init__(self, data_dir: Path, engine: Engine | None = None, quiet_s: float = 0.3,
                  pause_on_battery: bool = False, poll_s: float = 5.0):
+        """`engine`: the one to index with, used from the service's thread alone from `start` on
+        (default: one made from the user's settings in that thread)."""
         self.data_dir = private_dir(Path(data_dir))
         self.lock = ServiceLock(self.data_dir)
         self.lock.acquire()
@@ -135,9 +68,11 @@ class Service:
 
     def pause(self) -> None:
         set_paused(self.data_dir, True)
+        self.settler.wakeup.set()
 
     def resume(self) -> None:
         set_paused(self.data_dir, False)
+        self.settler.wakeup.set()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -147,13 +82,13 @@ class Service:
         self.lock.release()
 
     def snapshot(self) -> ServiceStatus:
-        return ServiceStatus(**{**asdict(self.status), "polled_folders": dict(self.status.polled_folders)})
+        return self.status.copy()
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is queued or settling (for tests and scripts)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.status.state == "idle" and not len(self.settler) and not self._moves:
+            if self.status.state == ServiceState.IDLE and not len(self.settler) and not self._moves:
                 return True
             time.sleep(0.05)
         return False
@@ -169,37 +104,36 @@ class Service:
     def _run(self) -> None:
         try:
             if self._engine is None:
-                self._engine = Engine(data_dir=self.data_dir)
+                self._engine = Engine.from_settings(self.data_dir)
             engine = self._engine
-            indexer = Indexer(engine.store, engine.embedder, engine.index_settings, self._on_progress)
+            engine.prepare_model()
             self._watcher = FolderWatcher(self.settler.touch, self._on_move, self.poll_s)
             self._watcher.start()
-            self._reconcile(indexer)
+            self._reconcile(engine)
             while not self._stop.is_set():
-                indexer = self._step(indexer)
-            indexer.close()
+                self._step(engine)
         except Exception as exc:  # reported in status; the GUI shows it
             log.exception("the indexing service stopped")
-            self.status.state, self.status.message = "error", str(exc)
+            self.status.state, self.status.message = ServiceState.ERROR, str(exc)
             self._publish(force=True)
         finally:
             if self._watcher is not None:
                 self._watcher.stop()
-            if self.status.state != "error":
-                self.status.state = "stopped"
+            if self.status.state != ServiceState.ERROR:
+                self.status.state = ServiceState.STOPPED
                 self._publish(force=True)
 
-    def _reconcile(self, indexer: Indexer) -> None:
+    def _reconcile(self, engine: Engine) -> None:
         """Catch up with what changed while we were not running, then watch every folder."""
-        store = indexer.store
-        for _, folder in store.folders():
+        folders = engine.folder_paths()
+        for folder in folders:
             self._watch(folder)
-        self.status.state = "indexing"
+        self.status.state = ServiceState.INDEXING
         self.status.message = "checking folders for changes"
         self._publish(force=True)
-        if store.folders():
-            paths = [Path(folder) for _, folder in store.folders() if os.path.isdir(folder)]
-            self._merge(indexer.index(paths))
+        paths = [Path(folder) for folder in folders if os.path.isdir(folder)]
+        if paths:
+            self._merge(engine.index(paths, self._on_progress))
         self.status.message = ""
 
     def _watch(self, folder: str) -> None:
@@ -211,67 +145,67 @@ class Service:
         self._watcher.watch(folder)
         self.status.polled_folders = dict(self._watcher.polled)
 
-    def _step(self, indexer: Indexer) -> Indexer:
-        """One round of work; returns the indexer to use next (a new one after a model switch)."""
-        store = indexer.store
-        self._sync_folders(store)
-        self._apply_new_exclusions(indexer)
-        self._apply_moves(indexer)
+    def _step(self, engine: Engine) -> None:
+        """One round of work: folder and pattern changes, moves, settled events, then a batch of
+        the queue, else a batch of a model switch, else a short wait."""
+        self._sync_folders(engine)
+        self._apply_new_exclusions(engine)
+        self._apply_moves(engine)
         settled = self.settler.ready()
         if settled:
-            store.enqueue((path, _mtime(path)) for path in settled)
-        paused = store.get_meta(PAUSED_KEY) == "1" or (self.pause_on_battery and on_battery())
-        queued = store.queued_count()
+            engine.enqueue((path, _mtime(path)) for path in settled)
+        paused = engine.paused() or (self.pause_on_battery and on_battery())
+        queued = engine.queued_count()
         self.status.queued = queued
+        switching = engine.model_switch_pending()
         if paused:
-            self.status.state = "paused"
+            self.status.state = ServiceState.PAUSED
         elif queued:
-            self.status.state = "indexing"
-            batch = store.next_queued(BATCH_FILES)
+            self.status.state = ServiceState.INDEXING
+            batch = engine.next_queued(BATCH_FILES)
             try:
-                self._merge(indexer.process(batch))
+                self._merge(engine.update(batch, self._on_progress))
             except Exception as exc:  # e.g. a full disk: keep the work queued, say why, retry later
                 log.exception("indexing failed; retrying in %s s", RETRY_S)
-                self.status.state, self.status.message = "error", f"indexing failed: {exc}"
-                self._publish(force=True)
-                self._stop.wait(RETRY_S)
-                return indexer
-            store.dequeue(batch)  # after the files are committed: a crash redoes them, no loss
-            self.status.queued = store.queued_count()
+                self._fail(f"indexing failed: {exc}")
+                return
+            engine.dequeue(batch)  # after the files are committed: a crash redoes them, no loss
+            self.status.queued = engine.queued_count()
             self.status.message = ""
-        elif store.switch_target() is not None:
-            indexer = self._switch_models(indexer)
+        elif switching:
+            self._switch_models(engine)
         else:
-            self.status.state, self.status.current, self.status.eta_s = "idle", "", None
+            self.status.state, self.status.current, self.status.eta_s = ServiceState.IDLE, "", None
         self._publish()
-        if (paused or not queued) and store.switch_target() is None:
+        if (paused or not queued) and not (switching and not paused):
             due = self.settler.next_due()
             wait = 0.5 if due is None else max(0.01, min(0.5, due - time.monotonic()))
             self.settler.wakeup.wait(wait)
             self.settler.wakeup.clear()
-        return indexer
 
-    def _switch_models(self, indexer: Indexer) -> Indexer:
+    def _fail(self, message: str) -> None:
+        """Say why work stopped, then wait before trying again (the work stays queued)."""
+        self.status.state, self.status.message = ServiceState.ERROR, message
+        self._publish(force=True)
+        self._stop.wait(RETRY_S)
+
+    def _switch_models(self, engine: Engine) -> None:
         """A batch of a model switch, between file changes (which always go first)."""
-        engine = self.engine
-        state = engine.switch.state()
-        self.status.state = "switching"
+        state = engine.model_switch()
+        if state is None:
+            return
+        self.status.state = ServiceState.SWITCHING
         self.status.message = f"building the index for {state.model}: {state.done} of {state.total} passages"
         try:
             switched = engine.advance_model_switch()
         except Exception as exc:  # e.g. the new model's file went missing: say so, retry later
             log.exception("model switch failed; retrying in %s s", RETRY_S)
-            self.status.state, self.status.message = "error", f"model switch failed: {exc}"
-            self._publish(force=True)
-            self._stop.wait(RETRY_S)
-            return indexer
-        if not switched:
-            return indexer
-        self.status.message = f"the index now uses {engine.model_name}"
-        indexer.close()
-        return Indexer(engine.store, engine.embedder, engine.index_settings, self._on_progress)
+            self._fail(f"model switch failed: {exc}")
+            return
+        if switched:
+            self.status.message = f"the index now uses {engine.index_model}"
 
-    def _sync_folders(self, store: Store) -> None:
+    def _sync_folders(self, engine: Engine) -> None:
         """Folders added or removed by the CLI or GUI while we run, or gone from the disk (an
         unplugged drive): those are reported, their index kept, and watched again on return."""
         now = time.monotonic()
@@ -281,25 +215,24 @@ class Service:
                 self._watcher.unwatch(folder)
                 self.status.message = f"{folder}: folder is missing or unreadable"
                 log.warning(self.status.message)
-        folders = {folder for _, folder in store.folders()}
+        folders = set(engine.folder_paths())
         for folder in folders - set(self._watcher.watches):
             self._watch(folder)
-            store.enqueue((path, _mtime(path)) for path in _all_files(folder))
+            engine.enqueue((path, _mtime(path)) for path in _all_files(folder))
         for folder in set(self._watcher.watches) - folders:
             self._watcher.unwatch(folder)
 
-    def _apply_new_exclusions(self, indexer: Indexer) -> None:
+    def _apply_new_exclusions(self, engine: Engine) -> None:
         """Patterns changed (CLI or GUI): re-walk the folders concerned, which drops the files now
         excluded and indexes the ones no longer excluded."""
-        store = indexer.store
-        current = (store.global_excludes(), store.folder_excludes())
+        current = engine.exclusion_patterns()
         if self._exclusions is not None and current != self._exclusions:
             changed_global = current[0] != self._exclusions[0]
             folders = [f for f, patterns in current[1].items()
                        if changed_global or self._exclusions[1].get(f) != patterns]
             existing = [Path(f) for f in folders if os.path.isdir(f)]
             if existing:
-                self._merge(indexer.index(existing))
+                self._merge(engine.index(existing, self._on_progress))
         self._exclusions = current
 
     def _on_move(self, source: str, destination: str) -> None:
@@ -307,7 +240,7 @@ class Service:
             self._moves.append((source, destination))
         self.settler.wakeup.set()
 
-    def _apply_moves(self, indexer: Indexer) -> None:
+    def _apply_moves(self, engine: Engine) -> None:
         with self._moves_lock:
             moves, self._moves = self._moves, []
         for source, destination in moves:
@@ -316,13 +249,13 @@ class Service:
             else:
                 pairs = [(source, destination)]
             for old, new in pairs:
-                if not indexer.move(old, new):
+                if not engine.follow_move(old, new):
                     self.settler.touch(old)
                     self.settler.touch(new)
 
     # -- status ---------------------------------------------------------------------------------
 
-    def _merge(self, report) -> None:
+    def _merge(self, report: IndexReport) -> None:
         self.status.done += report.indexed + report.renamed
         self.status.failed += report.failed
 
@@ -346,27 +279,14 @@ class Service:
         self.status.heartbeat = time.time()
         if self._engine is not None:
             try:
-                with self._engine.store.transaction():
-                    self._engine.store.set_meta(STATUS_KEY, json.dumps(self.status.to_json()))
+                self._engine.publish_service_status(self.status)
             except Exception as exc:  # status is best effort; never stop indexing for it
                 log.debug("could not publish status: %s", exc)
 
 
 def set_paused(data_dir: Path, paused: bool) -> None:
-    store = Store(data_dir)
-    try:
-        with store.transaction():
-            store.set_meta(PAUSED_KEY, "1" if paused else "0")
-    finally:
-        store.close()
-
-
-def read_status(store: Store) -> ServiceStatus | None:
-    """The running service's last published status, or None if no service runs."""
-    raw = store.get_meta(STATUS_KEY)
-    if not raw or not ServiceLock(store.data_dir).held_elsewhere():
-        return None
-    return ServiceStatus(**json.loads(raw))
+    with Engine(data_dir=data_dir) as engine:
+        engine.set_paused(paused)
 
 
 def _mtime(path: str) -> float:

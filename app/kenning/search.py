@@ -5,27 +5,16 @@ passage as the snippet.
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kenning.embed import Embedder
 from kenning.errors import QueryError
+from kenning.query import fts_query, make_snippet, query_terms
+from kenning.relevance import Match, judge
 from kenning.store import Store
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 MODES = ("hybrid", "vector", "bm25")
-SNIPPET_CHARS = 320
-# Words that only add noise to a BM25 query ("what are the problems of ..."); vectors keep them.
-STOPWORDS = frozenset(
-    "a about above after again against all also am an and any are as at be because been before "
-    "being below between both but by can could did do does doing down during each few for from "
-    "further had has have having he her here hers him his how i if in into is it its itself just "
-    "may me might more most must my no nor not now of off on once only or other our ours out over "
-    "own same shall she should so some such than that the their theirs them then there these they "
-    "this those through to too under until up very was we were what when where which while who "
-    "whom why will with would you your yours".split()
-)
 
 
 @dataclass(frozen=True)
@@ -62,6 +51,7 @@ class SearchResult:
     char_start: int
     char_end: int
     similarity: float | None = None  # cosine of query and passage: absolute, unlike `score`
+    match: Match = Match.GOOD  # a real match, or only the least bad one (relevance.py)
 
     def to_json(self) -> dict:
         return {
@@ -69,21 +59,8 @@ class SearchResult:
             "score": round(self.score, 4),
             "page": self.page,
             "snippet": self.snippet,
+            "match": self.match.value,
         }
-
-
-def query_terms(query: str) -> list[str]:
-    return _WORD.findall(query.lower())
-
-
-def fts_query(terms: list[str]) -> str:
-    """Any of the terms, each quoted so FTS5 operators in user text are taken literally.
-
-    Stopwords are dropped (unless nothing else is left), and repeated words are kept: FTS5 then
-    counts them once per mention, which weights a query's recurring words as BM25 intends.
-    """
-    content = [t for t in terms if t not in STOPWORDS] or terms
-    return " OR ".join(f'"{term}"' for term in content)
 
 
 def parse_date(value: str) -> float:
@@ -120,7 +97,9 @@ class Searcher:
             scored.append({cid: -bm25 for cid, bm25 in hits})  # FTS5's bm25 is lower-is-better
             complete.append(len(hits) < depth)
         cosines = scored[0] if mode != "bm25" else {}
-        return self._per_file(z_score_fusion(scored, complete), cosines, terms, limit, filters)
+        results = self._per_file(z_score_fusion(scored, complete), cosines, terms, limit, filters)
+        model = self.embedder.spec.name
+        return [replace(r, match=judge(model, query, r.path, r.snippet, r.similarity)) for r in results]
 
     def _per_file(self, fused: dict[int, float], cosines: dict[int, float], terms, limit,
                   filters: Filters) -> list[SearchResult]:
@@ -162,25 +141,3 @@ def z_score_fusion(score_lists: list[dict[int, float]], complete: list[bool] | N
         for cid in everyone:
             fused[cid] += (scores[cid] - mean) / spread if cid in scores else floor
     return fused
-
-
-def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
-    """The window of `text` with the most query-term hits, cut at word boundaries."""
-    flat = " ".join(text.split())
-    if len(flat) <= width:
-        return flat
-    wanted = set(terms)
-    hits = [m.start() for m in _WORD.finditer(flat) if m.group().lower() in wanted]
-    start = 0
-    if hits:
-        best = max(hits, key=lambda h: sum(1 for o in hits if h <= o < h + width))
-        start = max(0, best - width // 4)
-    if start:
-        space = flat.find(" ", start)
-        start = space + 1 if 0 <= space < start + 30 else start
-    end = min(len(flat), start + width)
-    if end < len(flat):
-        space = flat.rfind(" ", start, end)
-        end = space if space > start else end
-    return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")
-

@@ -18,9 +18,10 @@ test applies only to models measured here; for the rest a result always counts a
 from __future__ import annotations
 
 import re
+from enum import Enum
 from pathlib import Path
 
-from kenning.search import STOPWORDS, SearchResult, query_terms
+from kenning.query import STOPWORDS, query_terms
 
 COSINE_THRESHOLDS = {"all-minilm-l6-v2": 0.45}
 
@@ -48,11 +49,20 @@ def has_query_word(text: str, terms: list[str]) -> bool:
     return any(word_matches(w, t) for w in words for t in terms)
 
 
-def is_good_match(engine, query: str, best: SearchResult) -> bool:
+class Match(str, Enum):
+    GOOD = "good"  # the passage answers the query
+    WEAK = "weak"  # only the least bad of what there is
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def judge(model: str | None, query: str, path: str, snippet: str, similarity: float | None) -> Match:
+    """Is this result (its passage `snippet`, its query-passage cosine) a real match?"""
     terms = content_terms(query)
-    if terms and has_query_word(best.snippet + " " + Path(best.path).stem, terms):
-        return True
-    threshold = COSINE_THRESHOLDS.get(engine.model_name)
+    if terms and has_query_word(snippet + " " + Path(path).stem, terms):
+        return Match.GOOD
+    threshold = COSINE_THRESHOLDS.get(model or "")
     if threshold is None:
-        return True
-    return best.similarity is not None and best.similarity >= threshold
+        return Match.GOOD
+    return Match.GOOD if similarity is not None and similarity >= threshold else Match.WEAK

@@ -1,0 +1,101 @@
+"""What the indexing service publishes about itself, and the lock that makes it the one writer of
+a data directory. Kept apart from `service.py` so the engine can read them without the service."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from kenning.errors import KenningError
+
+
+class ServiceState(str, Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    INDEXING = "indexing"
+    SWITCHING = "switching"  # building the index for another model
+    PAUSED = "paused"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class ServiceStatus:
+    state: ServiceState = ServiceState.STARTING
+    queued: int = 0
+    done: int = 0
+    failed: int = 0
+    current: str = ""
+    chunks_per_s: float = 0.0
+    eta_s: float | None = None
+    message: str = ""
+    polled_folders: dict[str, str] = field(default_factory=dict)
+    heartbeat: float = 0.0
+    pid: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self) | {"state": self.state.value}
+
+    @classmethod
+    def from_json(cls, text: str) -> "ServiceStatus":
+        data = json.loads(text)
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known | {"state": ServiceState(known.get("state", "starting"))})
+
+    def copy(self) -> "ServiceStatus":
+        return ServiceStatus(**asdict(self) | {"state": self.state, "polled_folders": dict(self.polled_folders)})
+
+
+class ServiceLock:
+    """An exclusive lock on `<data>/service.lock`, released by the OS if the process dies."""
+
+    def __init__(self, data_dir: Path):
+        self.path = Path(data_dir) / "service.lock"
+        self._file = None
+
+    def acquire(self) -> None:
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.chmod(self.path, 0o600)  # also when an older Kenning made it under a looser umask
+        handle = os.fdopen(descriptor, "r+")
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise KenningError(
+                f"another Kenning service (pid {owner}) is already indexing {self.path.parent}; "
+                "stop it first, or use `kenning pause`"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def held_elsewhere(self) -> bool:
+        try:
+            self.acquire()
+        except KenningError:
+            return True
+        self.release()
+        return False

@@ -1,0 +1,87 @@
+"""The user's settings, and every default, in one place: kept as JSON in
+`<data_dir>/settings.json` (written atomically, owner-only), read by the app and the CLI alike;
+command-line flags override them for one run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from kenning.paths import atomic_output
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "settings.json"
+GPU_CHOICES = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How files are read and cut into passages."""
+
+    max_file_mb: float = 200.0  # larger files are skipped with a reason
+    timeout_s: float = 60.0  # to extract one file
+    memory_mb: int | None = 4096  # the extraction child's address-space limit
+    chunk_tokens: int = 256  # passage size, in the model's tokens (capped at its window)
+    overlap_tokens: int = 32
+
+
+@dataclass
+class Settings:
+    model: str | None = None  # None: the index's model, else the default
+    gpu: str = "auto"
+    threads: int | None = None  # None: one per physical core
+    chunk_tokens: int = IndexSettings.chunk_tokens
+    max_file_mb: float = IndexSettings.max_file_mb
+    timeout_s: float = IndexSettings.timeout_s
+    proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
+    start_at_login: bool = False
+    first_run_done: bool = False
+    tray_notice_shown: bool = False
+
+    @classmethod
+    def load(cls, data_dir: Path) -> "Settings":
+        path = Path(data_dir) / FILE_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable settings %s (%s)", path, exc)
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        defaults = cls()
+        values = {}
+        for f in fields(cls):
+            if f.name in data and _fits(data[f.name], getattr(defaults, f.name), f.name):
+                values[f.name] = data[f.name]
+        return cls(**values)
+
+    def save(self, data_dir: Path) -> None:
+        with atomic_output(Path(data_dir) / FILE_NAME) as tmp:
+            tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+
+    def index_settings(self) -> IndexSettings:
+        return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens)
+
+    def overridden(self, **flags) -> "Settings":
+        """A copy with the given values (command-line flags) in place of the saved ones; a flag
+        left at None keeps the setting."""
+        return replace(self, **{k: v for k, v in flags.items() if v is not None})
+
+
+def _fits(value, default, name: str) -> bool:
+    """A saved value of the right kind (a hand-edited file must not break the app)."""
+    if name == "gpu":
+        return value in GPU_CHOICES
+    if name in ("model", "threads"):
+        return value is None or isinstance(value, str if name == "model" else int) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    return isinstance(value, type(default))
