@@ -231,7 +231,7 @@ def take_model_views(kenning, data_dir: Path, out: Path, suffix: str) -> None:
     from kenning.models.library import ModelLibrary
 
     link = kenning.link
-    status = link.engine.status()
+    status = link.tasks.call(lambda engine: engine.status())
     dialog = SettingsDialog(data_dir, kenning.settings, status.model, kenning.window,
                             index_dimensions=status.dimensions, passages=status.chunks)
     dialog.show()

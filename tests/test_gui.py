@@ -317,7 +317,7 @@ def test_no_folders_offers_to_add_one(qtbot, data_dir, opened, monkeypatch, tmp_
         write_document(folder / "owls.txt", "Owls", ["Owls hunt mice at night with silent flight."])
         monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
         qtbot.mouseClick(window.empty.button, Qt.MouseButton.LeftButton)
-        assert [f.path for f in kenning.link.folders()] == [str(folder)]
+        qtbot.waitUntil(lambda: [f.path for f in kenning.link.folders()] == [str(folder)], timeout=WAIT_MS)
         assert window.empty.kind in ("indexing", "ready")
         # The service picks the new folder up; the file becomes searchable.
         qtbot.waitUntil(lambda: kenning.link.files_indexed() == 1, timeout=WAIT_MS)
@@ -345,10 +345,10 @@ def test_folders_dialog_lists_folders_counts_and_failures(qtbot, app, corpus_ind
 
     dialog.patterns.setPlainText("drafts/\n*.log")
     qtbot.mouseClick(dialog.save_patterns_button, Qt.MouseButton.LeftButton)
-    assert app.link.folders()[0].exclude == ("drafts/", "*.log")
+    qtbot.waitUntil(lambda: app.link.folders()[0].exclude == ("drafts/", "*.log"), timeout=WAIT_MS)
     dialog.patterns.setPlainText("")
     qtbot.mouseClick(dialog.save_patterns_button, Qt.MouseButton.LeftButton)
-    assert app.link.folders()[0].exclude == ()
+    qtbot.waitUntil(lambda: app.link.folders()[0].exclude == (), timeout=WAIT_MS)
 
 
 def test_folders_dialog_adds_and_removes_a_folder(qtbot, app, monkeypatch, tmp_path):
@@ -358,15 +358,19 @@ def test_folders_dialog_adds_and_removes_a_folder(qtbot, app, monkeypatch, tmp_p
     qtbot.addWidget(dialog)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(extra))
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
-    paths = [dialog.folder_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.folder_list.count())]
+
+    def listed() -> list[str]:
+        return [dialog.folder_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.folder_list.count())]
+
+    qtbot.waitUntil(lambda: str(extra) in listed(), timeout=WAIT_MS)
+    paths = listed()
     assert str(extra) in paths
     assert app.window.filter_bar.folder.findData(str(extra)) > 0  # the folder filter follows
 
     dialog.folder_list.setCurrentRow(paths.index(str(extra)))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
-    paths = [dialog.folder_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.folder_list.count())]
-    assert str(extra) not in paths
+    qtbot.waitUntil(lambda: str(extra) not in listed(), timeout=WAIT_MS)
 
 
 def test_retry_queues_a_failed_file_for_the_service(qtbot, app):
@@ -396,6 +400,7 @@ def test_status_view_pauses_and_resumes_the_service(qtbot, app):
 
     qtbot.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
     assert not app.link.running_here and view.stop_button.text() == "Start"
+    qtbot.wait(200)  # as a person would: the view lays out its new state before the next click lands
     qtbot.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
     assert app.link.running_here
     qtbot.waitUntil(lambda: app.link.state() == "idle", timeout=WAIT_MS)
@@ -413,7 +418,7 @@ def test_new_passage_size_re_embeds_every_file(qtbot, app, corpus_index, monkeyp
 
     app.link.apply_settings(chosen, reembed=True)
     try:
-        assert app.link.running_here
+        qtbot.waitUntil(lambda: app.link.running_here, timeout=WAIT_MS)  # once the files are forgotten
         qtbot.waitUntil(lambda: app.link.state() == "idle" and app.link.files_indexed() == 15, timeout=120_000)
         assert wait_for_results(qtbot, app.window, "how do telescopes work")[0] == "astronomy.pdf"
     finally:
@@ -752,6 +757,11 @@ def test_switching_models_from_settings_while_search_keeps_working(qtbot, data_d
             return dialog.result()
         monkeypatch.setattr(SettingsDialog, "exec", exec_)
 
+    def show_settings() -> None:  # the dialog opens once the worker has read the index's model
+        count = len(choices)
+        kenning.show_settings()
+        qtbot.waitUntil(lambda: len(choices) > count, timeout=WAIT_MS)
+
     kenning = start_app(qtbot, data_dir)
     link = kenning.link
     try:
@@ -761,7 +771,7 @@ def test_switching_models_from_settings_while_search_keeps_working(qtbot, data_d
         qtbot.waitUntil(lambda: link.state() == "paused", timeout=WAIT_MS)
 
         settings_dialog_choosing("minilm-q4")
-        kenning.show_settings()
+        show_settings()
         dialog = choices[-1]
         assert catalogue_rows(dialog)["minilm-q4"][4] == "Installed"
         assert dialog.switch_to == ("minilm-q4", 384) and dialog.chosen().model is None
@@ -779,7 +789,7 @@ def test_switching_models_from_settings_while_search_keeps_working(qtbot, data_d
 
         # The settings dialog shows the switch; Cancel in the status view drops it.
         settings_dialog_choosing("minilm-q4")
-        kenning.show_settings()
+        show_settings()
         assert catalogue_rows(choices[-1])["minilm-q4"][4] == "Index being built (0%)"
         assert choices[-1].switch_to is None  # already being built: nothing new to start
         qtbot.mouseClick(view.cancel_switch_button, Qt.MouseButton.LeftButton)
@@ -791,7 +801,7 @@ def test_switching_models_from_settings_while_search_keeps_working(qtbot, data_d
 
         # Again, and this time the service completes it.
         settings_dialog_choosing("minilm-q4")
-        kenning.show_settings()
+        show_settings()
         qtbot.waitUntil(lambda: link.model_switch is not None, timeout=WAIT_MS)
         link.resume()
         qtbot.waitUntil(lambda: link.index_model == "minilm-q4", timeout=120_000)
@@ -806,7 +816,7 @@ def test_switching_models_from_settings_while_search_keeps_working(qtbot, data_d
 
         # Choosing the default again in the dialog offers it as a switch back.
         settings_dialog_choosing(DEFAULT_MODEL)
-        kenning.show_settings()
+        show_settings()
         assert catalogue_rows(choices[-1])["minilm-q4"][4] == "In use"
         assert choices[-1].switch_to == (DEFAULT_MODEL, 384)
         qtbot.waitUntil(lambda: link.index_model == DEFAULT_MODEL, timeout=120_000)

@@ -149,6 +149,10 @@ class Engine:
         self._store.bind_model(installed.spec.name, embedder.dimensions)
         return embedder
 
+    def unload_model(self) -> None:
+        """Give the model's memory back (it is loaded again when next needed)."""
+        self._drop_embedder()
+
     def _drop_embedder(self) -> None:
         if self._indexer is not None:
             self._indexer.close()

@@ -19,6 +19,7 @@ from kenning.errors import KenningError
 from kenning.index import IndexProgress, IndexReport
 from kenning.paths import private_dir
 from kenning.service_status import ServiceLock, ServiceState, ServiceStatus
+from kenning.settings import Settings
 from kenning.watch import FolderWatcher, Settler
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,16 @@ def on_battery() -> bool:
 
 class Service:
     def __init__(self, data_dir: Path, engine: Engine | None = None, quiet_s: float = 0.3,
-                 pause_on_battery: bool = False, poll_s: float = 5.0):
+                 pause_on_battery: bool = False, poll_s: float = 5.0, settings: Settings | None = None):
         """`engine`: the one to index with, used from the service's thread alone from `start` on
-        (default: one made from the user's settings in that thread)."""
+        (default: one made in that thread from `settings`, else the user's saved settings, and
+        closed when the service stops)."""
         self.data_dir = private_dir(Path(data_dir))
         self.lock = ServiceLock(self.data_dir)
         self.lock.acquire()
         self._engine = engine
+        self._owns_engine = engine is None
+        self._settings = settings
         self.settler = Settler(quiet_s)
         self.pause_on_battery = pause_on_battery
         self.poll_s = poll_s  # for folders that cannot be watched natively
@@ -68,10 +72,14 @@ class Service:
 
     def pause(self) -> None:
         set_paused(self.data_dir, True)
-        self.settler.wakeup.set()
+        self.wake()
 
     def resume(self) -> None:
         set_paused(self.data_dir, False)
+        self.wake()
+
+    def wake(self) -> None:
+        """Look at the queue and the pause flag now rather than after the current wait."""
         self.settler.wakeup.set()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -104,7 +112,7 @@ class Service:
     def _run(self) -> None:
         try:
             if self._engine is None:
-                self._engine = Engine.from_settings(self.data_dir)
+                self._engine = Engine.from_settings(self.data_dir, self._settings)
             engine = self._engine
             engine.prepare_model()
             self._watcher = FolderWatcher(self.settler.touch, self._on_move, self.poll_s)
@@ -122,6 +130,8 @@ class Service:
             if self.status.state != ServiceState.ERROR:
                 self.status.state = ServiceState.STOPPED
                 self._publish(force=True)
+            if self._owns_engine and self._engine is not None:
+                self._engine.close()
 
     def _reconcile(self, engine: Engine) -> None:
         """Catch up with what changed while we were not running, then watch every folder."""

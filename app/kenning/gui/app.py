@@ -21,14 +21,15 @@ from kenning.gui import autostart
 from kenning.gui.first_run import FirstRunWizard
 from kenning.gui.folders_dialog import FoldersDialog
 from kenning.gui.icons import app_icon
+from kenning.gui.operations import EngineOp
 from kenning.gui.search_window import SearchWindow
-from kenning.gui.service_link import ServiceLink, embedder_settings
-from kenning.gui.settings import Settings
+from kenning.gui.service_link import ServiceLink
 from kenning.gui.settings_dialog import SettingsDialog
 from kenning.gui.single_instance import SingleInstance
 from kenning.gui.status_view import StatusView
 from kenning.gui.tray import Tray
 from kenning.paths import default_data_dir, private_dir
+from kenning.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class KenningApp(QObject):
         self.data_dir = Path(data_dir)
         self.settings = Settings.load(self.data_dir)
         self.link = ServiceLink(self.data_dir, self.settings, self)
-        self.window = SearchWindow(self.link, embedder_settings(self.settings))
+        self.window = SearchWindow(self.link, self.settings)
         self.window.closed.connect(self.quit)
         self.window.hidden_to_tray.connect(self._on_hidden_to_tray)
         self.window.folders_requested.connect(self.show_folders)
@@ -62,6 +63,9 @@ class KenningApp(QObject):
         self.link.model_changed.connect(self._on_model_changed)
         self.folders_dialog: FoldersDialog | None = None
         self.status_view: StatusView | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._settings_pending = False
+        self.link.operation_failed.connect(lambda message: self.window.statusBar().showMessage(message, 15_000))
         self._quitting = False
         if first_run and not self.settings.first_run_done and not self.link.folders():
             self.run_first_run()
@@ -73,10 +77,7 @@ class KenningApp(QObject):
         wizard = FirstRunWizard(self.data_dir)
         if wizard.exec() == QWizard.DialogCode.Accepted:
             for folder in wizard.folders():
-                try:
-                    self.link.add_folder(folder)
-                except KenningError as exc:
-                    QMessageBox.warning(None, "Cannot add folder", str(exc))
+                self.link.add_folder(folder, on_error=lambda message: QMessageBox.warning(None, "Cannot add folder", message))
         self.settings.first_run_done = True
         self.settings.save(self.data_dir)
 
@@ -91,13 +92,27 @@ class KenningApp(QObject):
         self._present(self.status_view)
 
     def show_settings(self) -> None:
-        status = self.link.engine.status()
-        dialog = SettingsDialog(self.data_dir, self.settings, status.model, self.window,
-                                index_dimensions=status.dimensions, switching=status.model_switch,
-                                passages=status.chunks)
-        if dialog.exec() != SettingsDialog.DialogCode.Accepted:
+        """Read the index's model and size on the worker, then open the dialog."""
+        if self._settings_pending:
             return
-        self.apply_settings(dialog)
+        self._settings_pending = True
+
+        def opened(status) -> None:
+            self._settings_pending = False
+            dialog = SettingsDialog(self.data_dir, self.settings, status.model, self.window,
+                                    index_dimensions=status.dimensions, switching=status.model_switch,
+                                    passages=status.chunks)
+            self.settings_dialog = dialog
+            accepted = dialog.exec() == SettingsDialog.DialogCode.Accepted
+            self.settings_dialog = None
+            if accepted:
+                self.apply_settings(dialog)
+
+        def failed(message: str) -> None:
+            self._settings_pending = False
+            QMessageBox.warning(self.window, "Settings", message)
+
+        EngineOp(self.link.tasks, lambda engine: engine.status()).success(opened).failure(failed).run_in_background()
 
     def apply_settings(self, dialog: SettingsDialog) -> None:
         """Save what the accepted settings dialog chose and act on it: restart indexing with new
@@ -112,7 +127,7 @@ class KenningApp(QObject):
         self.settings.save(self.data_dir)
         if indexing_changed:
             self.link.apply_settings(chosen, reembed=dialog.reembed)
-            self.window.use_embedder_settings(embedder_settings(chosen))
+            self.window.use_settings(chosen)
         if dialog.switch_to:
             self.link.switch_model(*dialog.switch_to)
         elif dialog.cancel_switch:

@@ -212,5 +212,4 @@ class FoldersDialog(QDialog):
     def retry_selected(self) -> None:
         every = [self.failures.topLevelItem(i) for i in range(self.failures.topLevelItemCount())]
         items = self.failures.selectedItems() or every
-        for item in items:
-            self.link.retry(item.data(0, Qt.ItemDataRole.UserRole))
+        self.link.retry([item.data(0, Qt.ItemDataRole.UserRole) for item in items])

@@ -3,7 +3,6 @@ callback (or, for a download, the task itself), run off the UI thread by `backgr
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,19 +23,9 @@ def import_gguf(data_dir: Path, path: Path, say: Say) -> InstalledModel:
 
 def convert_folder(data_dir: Path, folder: Path, say: Say, quant: str = "q8_0") -> InstalledModel:
     """A Hugging Face BERT folder → GGUF (quantized) → installed, like `kenning models convert`."""
-    from kenning.models.convert import convert_to_gguf, read_hf_folder
-    from kenning.models.quantize import quantize
-
     library = ModelLibrary(data_dir)
-    model = read_hf_folder(Path(folder))
-    output = library.folder / f"{model.name}.{quant.upper()}.gguf"
-    with tempfile.TemporaryDirectory(dir=library.folder, prefix=".convert-") as scratch:
-        say(f"converting {model.name} to GGUF")
-        f16 = convert_to_gguf(Path(folder), Path(scratch) / "model-f16.gguf")
-        say(f"quantizing to {quant.upper()}")
-        quantize(f16, output, quant)
-    say("testing the converted model")
-    return library.import_gguf(output, model.name.lower())
+    path = library.convert_folder(Path(folder), quant, progress=say)
+    return next(m for m in library.installed() if m.path == path)
 
 
 def download(data_dir: Path, spec: ModelSpec, task, proxy: str | None = None) -> InstalledModel:

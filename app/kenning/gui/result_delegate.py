@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from kenning.gui.file_kinds import kind_of
 from kenning.gui.icons import paint_file_icon
-from kenning.gui.match_quality import word_matches
+from kenning.relevance import word_matches
 from kenning.gui.result_model import RESULT_ROLE
 
 PADDING = 8

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
-from kenning.gui.match_quality import content_terms
+from kenning.relevance import content_terms
 from kenning.search import SearchResult
 
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kenning.embed import EmbedderSettings
 from kenning.gui import desktop
 from kenning.gui.empty_state import EmptyState
 from kenning.gui.filter_bar import FilterBar
@@ -37,6 +36,7 @@ from kenning.gui.search_worker import SearchClient, SearchOutcome
 from kenning.gui.service_link import ServiceLink
 from kenning.gui.status_text import index_summary, switch_summary
 from kenning.search import SearchResult
+from kenning.settings import Settings
 
 DEBOUNCE_MS = 200
 PREVIEW_DELAY_MS = 60  # holding Down does not render every page it passes
@@ -53,14 +53,14 @@ class SearchWindow(QMainWindow):
     closed = Signal()
     results_shown = Signal()  # the list (or an empty state) now answers the current query
 
-    def __init__(self, link: ServiceLink, embedder_settings: EmbedderSettings | None = None, parent=None):
+    def __init__(self, link: ServiceLink, settings: Settings | None = None, parent=None):
         super().__init__(parent)
         self.link = link
         self.setWindowTitle("Kenning")
         self.setWindowIcon(app_icon())
         self.setMinimumSize(QSize(720, 460))
         self.resize(1180, 760)
-        self.search = self._search_client(embedder_settings)
+        self.search = self._search_client(settings)
         self.keep_running_on_close = False
         self.query = ""
         self.exclude_path: str | None = None  # set by "More like this" until the user edits
@@ -165,16 +165,16 @@ class SearchWindow(QMainWindow):
 
     # -- searching -------------------------------------------------------------------------------
 
-    def _search_client(self, embedder_settings: EmbedderSettings | None) -> SearchClient:
-        client = SearchClient(self.link.data_dir, embedder_settings, self)
+    def _search_client(self, settings: Settings | None) -> SearchClient:
+        client = SearchClient(self.link.data_dir, settings, self)
         client.answered.connect(self._show_outcome)
         return client
 
-    def use_embedder_settings(self, embedder_settings: EmbedderSettings) -> None:
+    def use_settings(self, settings: Settings) -> None:
         """New GPU or thread settings: a new search thread loads the model with them."""
         self.search.shutdown()
         self.search.deleteLater()
-        self.search = self._search_client(embedder_settings)
+        self.search = self._search_client(settings)
         if self.query:
             self.run_query()
 
@@ -290,8 +290,7 @@ class SearchWindow(QMainWindow):
     def add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder to search", str(Path.home()))
         if folder:
-            self.link.add_folder(folder)
-            self._show_idle_state()
+            self.link.add_folder(folder, on_error=lambda message: QMessageBox.warning(self, "Cannot add folder", message))
 
     # -- index status ----------------------------------------------------------------------------
 

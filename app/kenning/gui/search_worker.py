@@ -12,11 +12,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from kenning.embed import EmbedderSettings
 from kenning.engine import Engine
 from kenning.errors import KenningError, QueryError
-from kenning.gui.match_quality import is_good_match
+from kenning.relevance import Match
 from kenning.search import Filters, SearchResult
+from kenning.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +43,16 @@ class SearchOutcome:
 class _Worker(QObject):
     finished = Signal(object)
 
-    def __init__(self, data_dir: Path, embedder_settings: EmbedderSettings):
+    def __init__(self, data_dir: Path, settings: Settings):
         super().__init__()
         self.data_dir = data_dir
-        self.embedder_settings = embedder_settings
+        self.settings = settings
         self.newest = 0  # written by the UI thread; an int store is atomic under the GIL
         self._engine: Engine | None = None
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = Engine(data_dir=self.data_dir, embedder_settings=self.embedder_settings)
+            self._engine = Engine.from_settings(self.data_dir, self.settings)
         return self._engine
 
     @Slot()
@@ -74,7 +74,7 @@ class _Worker(QObject):
             results = self._engine.search(request.query, limit=limit, filters=request.filters)
             outcome.results = [r for r in results if r.path != request.exclude_path][:RESULT_LIMIT]
             if outcome.results and request.id >= self.newest:
-                outcome.good_match = is_good_match(self._engine, request.query, outcome.results[0])
+                outcome.good_match = outcome.results[0].match == Match.GOOD
         except QueryError as exc:
             outcome.error, outcome.query_error = str(exc), True
         except KenningError as exc:
@@ -97,13 +97,13 @@ class SearchClient(QObject):
     answered = Signal(object)  # SearchOutcome
     _request = Signal(object)
 
-    def __init__(self, data_dir: Path, embedder_settings: EmbedderSettings | None = None, parent=None):
+    def __init__(self, data_dir: Path, settings: Settings | None = None, parent=None):
         super().__init__(parent)
         self._ids = itertools.count(1)
         self.newest = 0
         self._thread = QThread()
         self._thread.setObjectName("kenning-search")
-        self._worker = _Worker(Path(data_dir), embedder_settings or EmbedderSettings())
+        self._worker = _Worker(Path(data_dir), settings or Settings.load(data_dir))
         self._worker.moveToThread(self._thread)
         self._request.connect(self._worker.search)
         self._worker.finished.connect(self._deliver)

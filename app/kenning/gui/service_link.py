@@ -1,26 +1,27 @@
-"""The GUI's one handle on indexing: runs the background `Service` (or, when another Kenning
-process already holds the service lock, follows that one's published status), polls its status
-with a QTimer, and manages folders through an Engine of its own (the service picks up folder
-changes from the database). A model switch is started and cancelled here too, by an Engine in a
-worker thread: the service (this process's or another's) builds the new index in the background
-while search keeps using the current model."""
+"""The GUI's one handle on indexing. It runs the background `Service` (or, when another Kenning
+process already holds the service lock, follows that one's published status), and reads and
+changes the index through operations on the GUI's single worker (`operations.py`): a status poll
+every half second, folder changes, pause, retries and model switches. What it last read is kept
+here for the widgets, which never touch the database themselves."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from kenning.embed import EmbedderSettings
 from kenning.engine import Engine, FolderInfo
 from kenning.errors import KenningError
-from kenning.gui.background_task import BackgroundTask
-from kenning.gui.settings import Settings
-from kenning.index import IndexSettings
-from kenning.service import Service, ServiceStatus, read_status, set_paused
+from kenning.gui.operations import EngineOp, TaskManager
+from kenning.service import Service
+from kenning.service_status import ServiceState, ServiceStatus
+from kenning.settings import Settings
+from kenning.store import FileStatus
 from kenning.switch import SwitchState
 
 log = logging.getLogger(__name__)
@@ -31,18 +32,18 @@ COUNTS_MAX_AGE_S = 5.0  # folder and file counts are re-read at most this often 
 SWITCH_MAX_AGE_S = 1.0  # a model switch's progress (a count of every passage) at most this often
 
 
-def engine_for(data_dir: Path, settings: Settings) -> Engine:
-    """An Engine configured from the user's settings."""
-    return Engine(
-        data_dir=data_dir,
-        model=settings.model,
-        embedder_settings=embedder_settings(settings),
-        index_settings=IndexSettings(chunk_tokens=settings.chunk_tokens),
-    )
+@dataclass
+class Overview:
+    """What the widgets show, as read on the worker in one operation."""
 
-
-def embedder_settings(settings: Settings) -> EmbedderSettings:
-    return EmbedderSettings(gpu=settings.gpu, threads=settings.threads)
+    status: ServiceStatus | None = None  # another process's service; ours is read directly
+    index_model: str | None = None
+    index_dimensions: int | None = None
+    model_switch: SwitchState | None = None
+    counts: tuple[list[FolderInfo], int, list[tuple[str, FileStatus, str]]] | None = None  # when re-read
+    generation: int = 0
+    epoch: int = 0
+    read_at: float = field(default_factory=time.monotonic)
 
 
 class ServiceLink(QObject):
@@ -52,37 +53,45 @@ class ServiceLink(QObject):
     switch_started = Signal(object)  # SwitchState: a model switch the user asked for is under way
     switch_failed = Signal(str)  # it could not start (or be cancelled): why
     model_changed = Signal(str)  # the index now uses this model (a switch completed)
+    operation_failed = Signal(str)  # a folder change, retry... failed: why
 
     def __init__(self, data_dir: Path, settings: Settings | None = None, parent=None):
         super().__init__(parent)
         self.data_dir = Path(data_dir)
         self.settings = settings or Settings()
-        self.engine = Engine(data_dir=self.data_dir)  # UI thread only; never loads the model
+        self.tasks = TaskManager(lambda: Engine.from_settings(self.data_dir, self.settings), self)
+        self.tasks.failed.connect(self.operation_failed)
         self.service: Service | None = None
-        self._counts: tuple[float, list[FolderInfo], int] | None = None
-        self._done_samples: deque[tuple[float, int]] = deque()
-        self.files_per_s = 0.0
         self.error = ""  # why this process does not run the service, if it does not
         self.status: ServiceStatus | None = None
         self.index_model: str | None = None  # the model the index uses (search uses it)
+        self.index_dimensions: int | None = None
         self.model_switch: SwitchState | None = None  # a switch to another model, while pending
+        self.files_per_s = 0.0
+        self._folders: list[FolderInfo] = []
+        self._files_indexed = 0
+        self._failures: list[tuple[str, FileStatus, str]] = []
+        self._counts_read = 0.0
         self._switch_read = 0.0
-        self._tasks: list[BackgroundTask] = []
+        self._polling = False
+        self._generation = 0  # counts each change made here: a read begun before one is stale
+        self._epoch = 0  # counts starts and stops of our service: a status read across one is stale
+        self._done_samples: deque[tuple[float, int]] = deque()
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
+        self._apply(self.tasks.call(lambda engine: self._read(engine, counts=True, switch=True)))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
         if self.service is None:
-            engine = engine_for(self.data_dir, self.settings)  # the service's; used in its thread
             try:
-                self.service = Service(self.data_dir, engine=engine)
+                self.service = Service(self.data_dir, settings=self.settings)
                 self.service.start()
+                self._epoch += 1
                 self.error = ""
             except KenningError as exc:  # another Kenning service holds the lock: follow it
-                engine.close()
                 self.service, self.error = None, str(exc)
                 log.info("not running the indexing service: %s", exc)
         self._timer.start()
@@ -93,10 +102,9 @@ class ServiceLink(QObject):
         if self.service is not None:
             service, self.service = self.service, None
             service.stop()
-            try:
-                service.engine.close()
-            except KenningError:  # it never got as far as opening its engine
-                pass
+            self._epoch += 1
+            self.status = None  # until a poll finds another process indexing
+            self.changed.emit(None)
         self.poll()
 
     def apply_settings(self, settings: Settings, reembed: bool = False) -> None:
@@ -105,20 +113,27 @@ class ServiceLink(QObject):
         self.settings = settings
         running = self.service is not None
         self.stop()
-        if reembed:
-            for folder in self.folders():
-                self.engine.remove_folder(Path(folder.path))
-                self.engine.add_folder(Path(folder.path), folder.exclude)
+        if not reembed:
+            if running:
+                self.start()
+            return
+
+        def forget_and_add_again(engine: Engine) -> None:
+            for folder in engine.folders():
+                engine.remove_folder(Path(folder.path))
+                engine.add_folder(Path(folder.path), folder.exclude)
+
+        def done(_) -> None:
             self._changed(folders=True)
-        if running:
-            self.start()
+            if running:
+                self.start()
+
+        EngineOp(self.tasks, forget_and_add_again).success(done).failure(self._failed_then(done)).run_in_background()
 
     def shutdown(self) -> None:
         self._timer.stop()
-        for task in list(self._tasks):
-            task.wait()
         self.stop()
-        self.engine.close()
+        self.tasks.shutdown()
 
     @property
     def running_here(self) -> bool:
@@ -127,48 +142,86 @@ class ServiceLink(QObject):
     # -- status -------------------------------------------------------------------------------
 
     def poll(self) -> None:
-        previous = self.status
+        """The service's state now (ours directly; another process's, and the index's counts,
+        through an operation, at most one at a time)."""
         if self.service is not None:
-            self.status = self.service.snapshot()
+            self._set_status(self.service.snapshot())
+        if self._polling or self.tasks.in_flight > 2:
+            return
+        now = time.monotonic()
+        counts = now - self._counts_read > COUNTS_MAX_AGE_S
+        switch = now - self._switch_read > SWITCH_MAX_AGE_S
+        self._polling = True
+        generation, epoch, other_service = self._generation, self._epoch, self.service is None
+        op = EngineOp(self.tasks, lambda engine: self._read(engine, counts, switch, generation, epoch, other_service))
+        op.success(self._on_read).failure(self._on_read_failed).run_in_background()
+
+    def _read(self, engine: Engine, counts: bool, switch: bool, generation: int = 0, epoch: int = 0,
+              other_service: bool = True) -> Overview:
+        """On the worker: what the widgets need."""
+        overview = Overview(index_model=engine.index_model, index_dimensions=engine.index_dimensions,
+                            generation=generation, epoch=epoch)
+        if other_service:
+            overview.status = engine.service_status()
+        if switch or (self.model_switch is None) != (not engine.model_switch_pending()):
+            overview.model_switch = engine.model_switch()
         else:
-            try:
-                self.status = read_status(self.engine.store)
-            except Exception as exc:  # a damaged status record must not stop the GUI
-                log.debug("cannot read the service status: %s", exc)
-                self.status = None
-        self._read_switch()
-        self._measure_rate()
-        if self.status is not None and previous is not None and (
-            self.status.done != previous.done or (previous.state == "indexing" and self.status.state == "idle")
-        ):
-            self._changed()
+            overview.model_switch = self.model_switch
+        if counts:
+            overview.counts = (engine.folders(), engine.files_indexed(), engine.failures())
+        return overview
+
+    def _on_read(self, overview: Overview) -> None:
+        self._polling = False
+        self._apply(overview)
+        if overview.generation != self._generation:  # changed meanwhile: read again at once
+            self.poll()
+
+    def _on_read_failed(self, message: str) -> None:  # a busy or damaged database: keep what we knew
+        self._polling = False
+        log.debug("cannot read the index status: %s", message)
+
+    def _apply(self, overview: Overview) -> None:
+        if self.service is None and overview.epoch == self._epoch:
+            self._set_status(overview.status)
+        if overview.model_switch is not self.model_switch:
+            self._switch_read = overview.read_at
+        self.model_switch = overview.model_switch
+        if overview.index_model != self.index_model:
+            previous, self.index_model = self.index_model, overview.index_model
+            if previous is not None and overview.index_model:
+                self.model_changed.emit(overview.index_model)
+                self._changed()
+        self.index_dimensions = overview.index_dimensions
+        if overview.counts is not None:
+            folders, files, failures = overview.counts
+            folders_moved = [(f.path, f.exclude) for f in folders] != [(f.path, f.exclude) for f in self._folders]
+            updated = folders != self._folders or files != self._files_indexed or failures != self._failures
+            self._folders, self._files_indexed, self._failures = folders, files, failures
+            if overview.generation == self._generation:
+                self._counts_read = overview.read_at
+            if folders_moved:
+                self.folders_changed.emit()
+            if updated:
+                self.index_updated.emit()
         self.changed.emit(self.status)
 
-    def _read_switch(self) -> None:
-        store = self.engine.store
-        try:
-            model, target = store.model_name, store.switch_target()
-        except Exception as exc:  # the database is busy or damaged: keep what we knew
-            log.debug("cannot read the model switch: %s", exc)
-            return
-        if model != self.index_model:
-            previous, self.index_model = self.index_model, model
-            if previous is not None and model:
-                self.model_changed.emit(model)
-                self._changed()
-        if target is None:
-            self.model_switch = None
-            return
-        now, known = time.monotonic(), self.model_switch
-        if known is None or (known.model, known.dimensions) != target or now - self._switch_read >= SWITCH_MAX_AGE_S:
-            self._switch_read = now
-            self.model_switch = self.engine.switch.state()
+    def _set_status(self, status: ServiceStatus | None) -> None:
+        previous, self.status = self.status, status
+        self._measure_rate()
+        if status is not None and previous is not None and (
+            status.done != previous.done
+            or (previous.state == ServiceState.INDEXING and status.state == ServiceState.IDLE)
+        ):
+            self._changed()
+        if self.service is not None:
+            self.changed.emit(status)
 
     def _measure_rate(self) -> None:
         """Files per second from recent snapshots, and a time left from it when the service
         reports none (it knows the rate only within a batch)."""
         status, now = self.status, time.monotonic()
-        if status is None or status.state != "indexing":
+        if status is None or status.state != ServiceState.INDEXING:
             self._done_samples.clear()
             self.files_per_s = 0.0
             return
@@ -184,109 +237,93 @@ class ServiceLink(QObject):
             status.eta_s = status.queued / self.files_per_s
 
     def _changed(self, folders: bool = False) -> None:
-        self._counts = None
+        """The index changed: counts are re-read on the next poll, which comes at once."""
+        self._generation += 1
+        self._counts_read = 0.0
         if folders:
-            self.folders_changed.emit()
-        self.index_updated.emit()
+            self._switch_read = 0.0
+        QTimer.singleShot(0, self.poll)
 
-    def state(self) -> str:
-        return self.status.state if self.status else "stopped"
+    def state(self) -> ServiceState:
+        return self.status.state if self.status else ServiceState.STOPPED
 
-    def pause(self) -> None:
-        if self.service is not None:
-            self.service.pause()
-        else:
-            set_paused(self.data_dir, True)
-        self.poll()
-
-    def resume(self) -> None:
-        if self.service is not None:
-            self.service.resume()
-        else:
-            set_paused(self.data_dir, False)
-        self.poll()
-
-    # -- folders ------------------------------------------------------------------------------
-
-    def _read_counts(self) -> tuple[list[FolderInfo], int]:
-        # The window asks on every status poll; counting a large index each time would be waste.
-        now = time.monotonic()
-        if self._counts is None or now - self._counts[0] > COUNTS_MAX_AGE_S:
-            self._counts = (now, self.engine.folders(), self.engine.status().files_indexed)
-        return self._counts[1], self._counts[2]
+    # -- what was last read -------------------------------------------------------------------
 
     def folders(self) -> list[FolderInfo]:
-        return list(self._read_counts()[0])
+        return list(self._folders)
 
     def files_indexed(self) -> int:
-        return self._read_counts()[1]
+        return self._files_indexed
 
-    def failures(self) -> list[tuple[str, str, str]]:
+    def failures(self) -> list[tuple[str, FileStatus, str]]:
         """(path, status, reason) of every file that could not be indexed."""
-        return self.engine.failures()
+        return list(self._failures)
 
-    def add_folder(self, path: str, exclude: tuple[str, ...] = ()) -> str:
-        folder = self.engine.add_folder(Path(path), tuple(exclude))
-        self._changed(folders=True)
-        return folder
+    # -- changes, each an operation -------------------------------------------------------------
 
-    def remove_folder(self, path: str) -> int:
-        removed = self.engine.remove_folder(Path(path))
-        self._changed(folders=True)
-        return removed
+    def _change(self, work: Callable[[Engine], object], on_done: Callable[[object], None] | None = None,
+                on_error: Callable[[str], None] | None = None, folders: bool = True) -> EngineOp:
+        def succeeded(value) -> None:
+            self._changed(folders=folders)
+            if on_done:
+                on_done(value)
 
-    def set_exclude(self, path: str, patterns: tuple[str, ...]) -> None:
-        self.engine.set_folder_exclude(Path(path), tuple(patterns))
-        self._changed(folders=True)
+        op = EngineOp(self.tasks, work).success(succeeded).failure(on_error or self.operation_failed.emit)
+        op.run_in_background()
+        return op
 
-    def retry(self, path: str) -> None:
-        self.engine.retry(Path(path))
-        self._changed(folders=True)
+    def _failed_then(self, then: Callable[[object], None]) -> Callable[[str], None]:
+        def failed(message: str) -> None:
+            self.operation_failed.emit(message)
+            then(None)
+
+        return failed
+
+    def add_folder(self, path: str, exclude: tuple[str, ...] = (), on_error: Callable[[str], None] | None = None) -> EngineOp:
+        return self._change(lambda engine: engine.add_folder(Path(path), tuple(exclude)), on_error=on_error)
+
+    def remove_folder(self, path: str) -> EngineOp:
+        return self._change(lambda engine: engine.remove_folder(Path(path)))
+
+    def set_exclude(self, path: str, patterns: tuple[str, ...]) -> EngineOp:
+        return self._change(lambda engine: engine.set_folder_exclude(Path(path), tuple(patterns)))
+
+    def retry(self, paths: list[str]) -> EngineOp:
+        def retry_all(engine: Engine) -> None:
+            for path in paths:
+                engine.retry(Path(path))
+
+        return self._change(retry_all)
+
+    def pause(self) -> EngineOp:
+        return self._set_paused(True)
+
+    def resume(self) -> EngineOp:
+        return self._set_paused(False)
+
+    def _set_paused(self, paused: bool) -> EngineOp:
+        def done(_) -> None:
+            if self.service is not None:
+                self.service.wake()
+            self.poll()
+
+        return self._change(lambda engine: engine.set_paused(paused), done, folders=False)
 
     # -- switching models ---------------------------------------------------------------------
 
-    def switch_model(self, name: str, dimensions: int | None = None) -> BackgroundTask:
-        """Start building the index for `name` beside the current one. Loading the new model
-        (which checks it, and the vector size) takes a moment, so it happens in a worker thread;
-        `switch_started` or `switch_failed` follow. The service does the rest between file
-        changes; search keeps using the current model until the new index is complete."""
-        data_dir, settings = self.data_dir, embedder_settings(self.settings)
-
-        def work(say):
-            with Engine(data_dir=data_dir, embedder_settings=settings) as engine:
+    def switch_model(self, name: str, dimensions: int | None = None) -> EngineOp:
+        """Start building the index for `name` beside the current one (checking the model file
+        and the vector size takes a moment, on the worker); `switch_started` or `switch_failed`
+        follow. The service does the rest between file changes; search keeps using the current
+        model until the new index is complete."""
+        def start(engine: Engine) -> SwitchState:
+            try:
                 return engine.switch_model(name, dimensions)
+            finally:
+                engine.unload_model()  # the worker never searches: give the memory back
 
-        return self._run(work, self.switch_started.emit)
+        return self._change(start, self.switch_started.emit, self.switch_failed.emit)
 
-    def cancel_switch(self) -> BackgroundTask:
+    def cancel_switch(self) -> EngineOp:
         """Drop the index being built for another model; the current one is never touched."""
-        data_dir = self.data_dir
-
-        def work(say):
-            with Engine(data_dir=data_dir) as engine:
-                state = engine.switch.state()
-                engine.cancel_model_switch()
-                return state
-
-        return self._run(work, lambda state: None)
-
-    def _run(self, work, on_success) -> BackgroundTask:
-        """Run `work` in a worker thread, then refresh and report."""
-        task = BackgroundTask(work)  # no parent: a deleteLater on a child of a dying link crashes PySide
-        self._tasks.append(task)
-
-        def finished(ok: bool, value) -> None:
-            task.wait()  # `finished` comes just before the thread really ends
-            self._tasks.remove(task)
-            task.deleteLater()
-            self._switch_read = 0.0  # show the new state at once
-            self.poll()
-            if ok:
-                on_success(value)
-            else:
-                self.switch_failed.emit(str(value))
-
-        task.succeeded.connect(lambda value: finished(True, value))
-        task.failed.connect(lambda message: finished(False, message))
-        task.start()
-        return task
+        return self._change(lambda engine: engine.cancel_model_switch(), on_error=self.switch_failed.emit)

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from kenning.embed import physical_cores
 from kenning.gui import autostart, model_tasks
 from kenning.gui.background_task import TaskDialog, run_with_progress
-from kenning.gui.settings import GPU_CHOICES, Settings
+from kenning.settings import GPU_CHOICES, Settings
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, ModelSpec
 from kenning.models.library import InstalledModel, ModelLibrary
 

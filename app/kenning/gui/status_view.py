@@ -130,7 +130,7 @@ class StatusView(QDialog):
         self.stop_button.setText("Stop" if self.link.running_here else "Start")
         self.stop_button.setEnabled(self.link.running_here or status is None)
         model = self.link.index_model
-        dimensions = self.link.engine.store.dimensions if model else None
+        dimensions = self.link.index_dimensions if model else None
         self.values["model"].setText(f"{model} ({dimensions} dimensions)" if model and dimensions else model or "—")
         self._update_switch(status, state)
         for button in (self.pause_button, self.stop_button):
