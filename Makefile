@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.kenning-setup
 FOLDER ?= $(if $(wildcard $(HOME)/Documents),$(HOME)/Documents,resources/samples)
 
-.PHONY: setup run search test bench screenshots clean
+.PHONY: setup run search test test-fast lint bench screenshots clean
 
 setup: $(STAMP)
 
@@ -32,8 +32,17 @@ screenshots: setup
 	if command -v xvfb-run >/dev/null; then xvfb-run -a $(PY) tests/screenshots.py; \
 	else QT_QPA_PLATFORM=offscreen $(PY) tests/screenshots.py; fi
 
-test: setup
+# Lint and type-check, then every test (the real model, real files, a real window offscreen).
+test: lint
 	$(PY) -m pytest -q
+
+# The fast tier: no model, no slow tests (well under a minute).
+test-fast: lint
+	$(PY) -m pytest -q -m "not model and not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check app tests bench installer
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) bench/embed.py --naive

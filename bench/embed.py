@@ -96,13 +96,13 @@ def main() -> int:
             sample_tokens = sum(embedder.count_tokens(t) for t in sample)
             for per_call in (32, 1):
                 timed(f"Llama.embed, {per_call} per call ({len(sample)} chunks)",
-                      lambda: llama_embed(model.path, sample, per_call, options.threads),
+                      lambda per_call=per_call: llama_embed(model.path, sample, per_call, options.threads),
                       sample, sample_tokens, n * share)
         results = {}
         for budget in (256, 512, 1024, 2048):
             candidate = Embedder(model.path, model.spec, EmbedderSettings(threads=options.threads, batch_tokens=budget))
             results[budget] = timed(f"Kenning embedder, {budget}-token batches",
-                                    lambda: candidate.embed_documents(texts), texts, tokens, n)
+                                    lambda candidate=candidate: candidate.embed_documents(texts), texts, tokens, n)
             candidate.close()
         shipped = embedder.batch_tokens
         print(f"Kenning ships {shipped}-token batches: {results.get(shipped, 0):.1f} docs/s")

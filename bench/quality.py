@@ -97,7 +97,8 @@ def local_catalogue_models(models_from: Path) -> tuple[list[str], list[tuple[str
             bench_library.import_gguf(found.path, name)
             present.append(name)
         else:
-            how = f"`kenning models download {name}`" if spec.download else "convert its Hugging Face folder: `kenning models convert FOLDER`"
+            how = (f"`kenning models download {name}`" if spec.download
+                   else "convert its Hugging Face folder: `kenning models convert FOLDER`")
             missing.append((name, how))
     return present, missing
 

@@ -43,7 +43,8 @@ def latencies(engine: Engine, queries: list[str], until: threading.Event | None 
 
 def summary(values: list[float]) -> str:
     ordered = sorted(values)
-    return f"p50 {statistics.median(ordered):6.1f} ms, p95 {ordered[int(0.95 * (len(ordered) - 1))]:6.1f} ms ({len(ordered)} searches)"
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    return f"p50 {statistics.median(ordered):6.1f} ms, p95 {p95:6.1f} ms ({len(ordered)} searches)"
 
 
 def second_model(library: ModelLibrary, name: str | None) -> str:

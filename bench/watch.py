@@ -33,7 +33,7 @@ WORDS = ["amber", "basalt", "cobalt", "dahlia", "ember", "fjord", "garnet", "har
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def save_latency(data_dir: Path, folder: Path, suffix: str, saves: int) -> list[float]:
@@ -89,7 +89,7 @@ def main() -> int:
         folder.mkdir()
         with Engine(data_dir=data_dir) as engine:
             engine.add_folder(folder)
-            engine.embedder  # prepare the model before timing anything
+            engine.prepare_model()  # before timing anything
         service = Service(data_dir)
         service.start()
         service.wait_idle(120)

@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import llama_wheel  # noqa: E402 - VERSION and the CMake options of the project's own builds
+import llama_wheel
 
 BASELINES = {
     "x86-64-v3": {"avx", "avx2", "fma", "f16c", "bmi2"},

@@ -10,9 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kenning.embed import Embedder  # noqa: E402
-from kenning.models.library import ModelLibrary, default_source_folder  # noqa: E402
-from storeview import close_test_stores  # noqa: E402, F401 - registers the fixture
+from storeview import close_test_stores  # noqa: F401 - registers the fixture
+
+from kenning.embed import Embedder
+from kenning.models.library import ModelLibrary, default_source_folder
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +49,19 @@ def data_dir(tmp_path, model_data_dir) -> Path:
             shutil.copy2(item, target / "models" / item.name)
     return target
 
+
+
+MODEL_FIXTURES = {"source_folder", "model_data_dir", "default_model", "embedder", "data_dir"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "model: needs the real default model (not in the fast tier)")
+    config.addinivalue_line("markers", "slow: takes tens of seconds (not in the fast tier)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that use the real model, directly or through a fixture, are marked `model`; the fast
+    tier (`make test-fast`, `pytest -m "not model"`) runs the rest."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) or getattr(item.module, "NEEDS_MODEL", False):
+            item.add_marker(pytest.mark.model)

@@ -49,7 +49,7 @@ class NumpyBert:
         for layer in range(cfg["num_hidden_layers"]):
             p = f"encoder.layer.{layer}."
 
-            def dense(name, h):
+            def dense(name, h, p=p):
                 return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
 
             q, k, v = (dense(f"attention.self.{m}", x) for m in ("query", "key", "value"))

@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file
 from reference_bert import _layer_norm
+from safetensors.numpy import load_file
 
 
 def _silu(x):

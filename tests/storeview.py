@@ -8,7 +8,6 @@ import pytest
 
 from kenning.store import Store
 
-
 _stores: dict[Path, Store] = {}
 
 

@@ -53,7 +53,7 @@ def test_search_json_contract(indexed_dir):
 
 
 def test_batch_from_stdin_and_file(indexed_dir, tmp_path):
-    data_dir, corpus = indexed_dir
+    data_dir, _corpus = indexed_dir
     queries = "largest animal in the sea\n\ninsects that make honey\n"
     out = kenning(data_dir, "search", "--json", "--batch", "-", stdin=queries).stdout.splitlines()
     assert [json.loads(line)["query"] for line in out] == ["largest animal in the sea", "insects that make honey"]
@@ -89,6 +89,7 @@ def test_status_lists_failures(indexed_dir):
     assert "broken.pdf" in text and "15 indexed" in text
 
 
+@pytest.mark.model
 def test_first_use_prepares_the_default_model(tmp_path):
     docs = tmp_path / "docs"
     write_document(docs / "a.txt", "A", ["Lighthouses guide ships along rocky coasts."])

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from docmaker import write_document, write_encrypted_pdf, write_junk, write_truncated_pdf
+from storeview import open_store
 
 from kenning.engine import Engine
 from kenning.errors import IndexError_, QueryError
-from kenning.settings import IndexSettings
 from kenning.search import Filters
+from kenning.settings import IndexSettings
 from kenning.store import Store
-from storeview import open_store
 
 TOPICS = {
     "astronomy.pdf": ("Observing the night sky", [
@@ -123,7 +123,7 @@ def top(engine, query, **kwargs):
 
 
 def test_every_format_is_indexed_and_found_by_meaning(indexed):
-    engine, corpus, report = indexed
+    engine, _corpus, report = indexed
     assert report.indexed == len(TOPICS) + 1
     misses = {q: top(engine, q) for q, expected in QUERIES.items() if top(engine, q) != expected}
     assert not misses, misses
@@ -232,14 +232,14 @@ def test_sandbox_time_limit(engine, tmp_path):
 
 
 def test_index_refuses_to_mix_models(data_dir, engine, tmp_path):
-    engine.embedder  # binds the index to the default model
+    engine.prepare_model()  # binds the index to the default model
     store = Store(data_dir)
     with pytest.raises(IndexError_, match="all-minilm-l6-v2"):
         store.bind_model("another-model", 768)
 
 
 def test_private_permissions(engine):
-    engine.embedder
+    engine.prepare_model()
     assert stat.S_IMODE(engine.data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE(open_store(engine.data_dir).path.stat().st_mode) == 0o600
 
@@ -268,7 +268,8 @@ def test_kill_during_indexing_leaves_a_consistent_index(data_dir, tmp_path):
 
 def check_consistent(store: Store) -> None:
     db = store.db
-    assert store.integrity_ok()
+    problems = [row[0] for row in db.execute("PRAGMA integrity_check")]
+    assert problems == ["ok"], problems[:20]
     mismatched = db.execute(
         "SELECT count(*) FROM files f WHERE f.chunk_count != (SELECT count(*) FROM chunks c WHERE c.file_id = f.id)"
     ).fetchone()[0]

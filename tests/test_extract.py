@@ -7,7 +7,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-
 from docmaker import (
     DEFAULT_AUTHOR,
     write_document,
@@ -15,6 +14,7 @@ from docmaker import (
     write_junk,
     write_truncated_pdf,
 )
+
 from kenning.extract import Document, ExtractionError, UnsupportedFile, extract, supported
 
 PAGES = [

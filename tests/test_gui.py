@@ -9,38 +9,38 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import hashlib  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from dataclasses import replace  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-from pathlib import Path  # noqa: E402
+import hashlib
+import shutil
+import sys
+import threading
+import time
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-import pytest  # noqa: E402
-from docmaker import write_document, write_truncated_pdf  # noqa: E402
-from PySide6.QtCore import Qt, QThread, QUrl  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E402
-from test_engine import make_corpus  # noqa: E402
+import pytest
+from docmaker import write_document, write_truncated_pdf
+from PySide6.QtCore import Qt, QThread, QUrl
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from test_engine import make_corpus
 
-from kenning.engine import Engine  # noqa: E402
-from kenning.gui import autostart, desktop  # noqa: E402
-from kenning.errors import ModelError  # noqa: E402
-from kenning.gui.app import KenningApp  # noqa: E402
-from kenning.gui.background_task import run_with_progress  # noqa: E402
-from kenning.gui.first_run import FirstRunWizard  # noqa: E402
-from kenning.gui.folders_dialog import FoldersDialog  # noqa: E402
-from kenning.gui.page_view import PageView  # noqa: E402
-from kenning.settings import Settings  # noqa: E402
-from kenning.gui.settings_dialog import SettingsDialog  # noqa: E402
-from kenning.gui.single_instance import SingleInstance  # noqa: E402
-from kenning.gui.status_view import StatusView  # noqa: E402
-from kenning.gui.text_view import TextView, qt_offset  # noqa: E402
-from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, Download, ModelSpec  # noqa: E402
-from kenning.models.convert import convert_to_gguf  # noqa: E402
-from kenning.models.library import ModelLibrary  # noqa: E402
-from kenning.models.quantize import quantize  # noqa: E402
+from kenning.engine import Engine
+from kenning.errors import ModelError
+from kenning.gui import autostart, desktop
+from kenning.gui.app import KenningApp
+from kenning.gui.background_task import run_with_progress
+from kenning.gui.first_run import FirstRunWizard
+from kenning.gui.folders_dialog import FoldersDialog
+from kenning.gui.page_view import PageView
+from kenning.gui.settings_dialog import SettingsDialog
+from kenning.gui.single_instance import SingleInstance
+from kenning.gui.status_view import StatusView
+from kenning.gui.text_view import TextView, qt_offset
+from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, Download, ModelSpec
+from kenning.models.convert import convert_to_gguf
+from kenning.models.library import ModelLibrary
+from kenning.models.quantize import quantize
+from kenning.settings import Settings
 
 WAIT_MS = 30_000
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from storeview import open_store
 
 from kenning.embed import Embedder, EmbedderSettings
 from kenning.engine import Engine
@@ -22,9 +23,7 @@ from kenning.errors import KenningError, ModelError
 from kenning.models.convert import convert_to_gguf
 from kenning.models.library import ModelLibrary
 from kenning.models.quantize import quantize
-from kenning.store import Store
-from storeview import open_store
-from kenning.store import Meta
+from kenning.store import Meta, Store
 from kenning.switch import SwitchTables
 
 SECOND = "minilm-q4"

@@ -125,6 +125,7 @@ def test_gpu_off_and_unknown_setting(default_model):
 
 # -- the embedded default model --------------------------------------------------------------
 
+@pytest.mark.model
 def test_default_model_is_prepared_once_and_private(tmp_path):
     library = ModelLibrary(tmp_path / "data")
     messages = []

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from docmaker import write_document
+from storeview import open_store
 from test_engine import check_consistent
 
 from kenning.engine import Engine
 from kenning.errors import KenningError
 from kenning.service import Service
 from kenning.store import Store
-from storeview import open_store
 
 
 def start_service(data_dir: Path, folder: Path, **kwargs) -> Service:
@@ -252,8 +252,29 @@ def test_kill_nine_at_random_moments_then_restart(data_dir, tmp_path):
         check_consistent(store)
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     try:
+        assert wait_until(lambda: started(data_dir, process.pid), 120)  # the real start, not the old counts
         assert wait_until(lambda: store.counts().get("indexed", 0) == 40 and store.queued_count() == 0, 180)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
     check_consistent(store)
+
+
+def started(data_dir: Path, pid: int) -> bool:
+    """Has the service of process `pid` published a state past starting?"""
+    with Engine(data_dir=data_dir) as reader:
+        status = reader.service_status()
+    return status is not None and status.pid == pid and status.state != "starting"
+
+
+def test_sigterm_while_the_service_starts_is_a_clean_stop(data_dir, tmp_path):
+    folder = tmp_path / "notes"
+    write_document(folder / "a.txt", "A", ["A note about lighthouses."])
+    command = [sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "watch", str(folder)]
+    for delay in (0.3, 1.0):  # while Python starts, and while the model loads
+        process = subprocess.Popen(command, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode in (0, 130), stderr.decode()[-2000:]
+        assert b"Traceback" not in stderr

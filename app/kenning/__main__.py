@@ -1,3 +1,3 @@
-from kenning.cli import main
+from kenning.launcher import main
 
 raise SystemExit(main())

@@ -82,9 +82,11 @@ def chunk_document(
     text = document.text
     special = count("")  # [CLS]/[SEP] and any prefix, paid once per chunk
     budget = max(8, max_tokens - special)
-    measure = lambda s: count(s) - special  # noqa: E731 - tokens of the text alone
+    measure = lambda s: count(s) - special
     chunks: list[Chunk] = []
     for offset, section in document.spans():
+        if not section.text.strip():
+            continue
         pieces = _pieces(text, offset, offset + len(section.text), budget, measure)
         for start, end in _pack(pieces, budget, overlap_tokens):
             for a, b in _fit(text, start, end, budget, measure):

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("kenning.llama").setLevel(logging.ERROR)
-    if args.command == "watch":  # first: a SIGTERM while the model loads must stop cleanly too
+    if args.command == "watch":  # (the launcher did this already; `main` may be called directly)
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         handlers = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "folders": cmd_folders,
@@ -256,8 +256,9 @@ def _filters(args) -> Filters:
 
 def _queries(args) -> list[str] | None:
     if args.batch:
-        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
-        with source:
+        if args.batch == "-":
+            return [line.strip() for line in sys.stdin if line.strip()]
+        with open(args.batch, encoding="utf-8") as source:
             return [line.strip() for line in source if line.strip()]
     if args.query is not None:
         return [args.query]
@@ -354,7 +355,7 @@ def cmd_status(engine: Engine, args) -> int:
     print(f"Chunks:   {status.chunks}")
     if status.failures:
         print("Problems:")
-        for path, state, reason in status.failures:
+        for path, _state, reason in status.failures:
             print(f"  {path}: {reason}")
     return 0
 

@@ -10,7 +10,6 @@ physical core in parallel: 5,190 tokens/s on 2 cores (bench/embed.py has the swe
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import queue
@@ -159,7 +158,7 @@ class Embedder:
         params.n_gpu_layers = n_gpu_layers
         return self._llama.llama_model_load_from_file(str(self.path).encode(), params)
 
-    def _new_context(self, threads: int) -> "_Context":
+    def _new_context(self, threads: int) -> _Context:
         llama = self._llama
         params = llama.llama_context_default_params()
         params.embeddings = True
@@ -177,7 +176,7 @@ class Embedder:
             raise ModelError(f"{self.path}: llama.cpp could not create an embedding context")
         return _Context(llama, ctx, llama.llama_batch_init(self.batch_tokens, 0, self.max_sequences), self)
 
-    def _query_context(self) -> "_Context":
+    def _query_context(self) -> _Context:
         with self._setup_lock:
             if self._query is None:
                 self._query = self._new_context(self.threads if self.backend == "gpu" else 1)

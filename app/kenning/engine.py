@@ -15,12 +15,12 @@ from pathlib import Path
 from kenning.embed import Embedder, EmbedderSettings
 from kenning.errors import KenningError
 from kenning.exclude import Exclusions
-from kenning.index import IndexProgress, IndexReport, Indexer
+from kenning.index import Indexer, IndexProgress, IndexReport
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL
 from kenning.models.download import DownloadProgress
 from kenning.models.library import InstalledModel, ModelChoice, ModelLibrary
 from kenning.paths import default_data_dir, private_dir
-from kenning.search import Filters, SearchResult, Searcher
+from kenning.search import Filters, Searcher, SearchResult
 from kenning.service_status import ServiceLock, ServiceStatus
 from kenning.settings import IndexSettings, Settings
 from kenning.store import FileStatus, Meta, Store
@@ -103,7 +103,7 @@ class Engine:
 
     @classmethod
     def from_settings(cls, data_dir: Path | None = None, settings: Settings | None = None,
-                      on_model_progress: Say | None = None) -> "Engine":
+                      on_model_progress: Say | None = None) -> Engine:
         """An Engine configured from the user's settings (the app's and the CLI's alike); load
         them from the data folder when not given."""
         folder = Path(data_dir) if data_dir else default_data_dir()
@@ -183,13 +183,16 @@ class Engine:
             self._indexer = Indexer(self._store, self.embedder, self.index_settings)
         return self._indexer
 
-    def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
-        """Index folders and files: new and changed files are read, vanished ones dropped."""
-        return self._indexing().index(paths, progress)
+    def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> IndexReport:
+        """Index folders and files: new and changed files are read, vanished ones dropped.
+        `should_stop` is asked between files (a pause, a quit)."""
+        return self._indexing().index(paths, progress, should_stop)
 
-    def update(self, paths: list[str], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
+    def update(self, paths: list[str], progress: Callable[[IndexProgress], None] | None = None,
+               should_stop: Callable[[], bool] | None = None) -> IndexReport:
         """Bring the given paths (from file-system events or the queue) up to date."""
-        return self._indexing().process(paths, progress)
+        return self._indexing().process(paths, progress, should_stop)
 
     def follow_move(self, old: str, new: str) -> bool:
         """Follow a rename without re-embedding; False when it must be indexed as a new file."""
@@ -417,7 +420,7 @@ class Engine:
         self._drop_embedder()
         self._store.close()
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -56,6 +56,7 @@ class IndexReport:
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False  # stopped (paused, quitting) before every file was done
 
 
 @dataclass
@@ -122,17 +123,25 @@ class Indexer:
         self.embedder = embedder
         self.settings = settings or IndexSettings()
         self.on_progress: Callable[[IndexProgress], None] = lambda p: None
+        self.should_stop: Callable[[], bool] = lambda: False
         self.window = min(self.settings.chunk_tokens, embedder.window)
         self._extraction: ExtractionSandbox | None = None  # the child process, kept between calls
 
-    def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
-        self.on_progress = progress or (lambda p: None)
+    def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> IndexReport:
+        """`should_stop` is asked between files: True ends the run early (`report.interrupted`);
+        what was not done yet is found again by the next run."""
+        self._listen(progress, should_stop)
         report = IndexReport()
         started = time.monotonic()
         candidates = self._scan(paths, report)
         self._index_candidates(candidates, report, IndexProgress(files_total=len(candidates)))
         report.seconds = time.monotonic() - started
         return report
+
+    def _listen(self, progress, should_stop) -> None:
+        self.on_progress = progress or (lambda p: None)
+        self.should_stop = should_stop or (lambda: False)
 
     def _index_candidates(self, candidates: list[_Candidate], report: IndexReport, progress: IndexProgress) -> None:
         self.on_progress(progress)
@@ -142,6 +151,11 @@ class Indexer:
         pending: list[_Extracted] = []
         try:
             for i, candidate in enumerate(candidates):
+                if self.should_stop():
+                    report.interrupted = True
+                    if i > 0:
+                        sandbox.close()  # the file submitted next is not wanted now
+                    break
                 if i == 0:
                     sandbox.submit(Path(candidate.path))
                 progress.current = candidate.path
@@ -156,7 +170,9 @@ class Indexer:
                 progress.files_done = i + 1 - len(pending)
                 self.on_progress(progress)
             progress.chunks_done += self._embed_and_store(pending, report)
-            progress.files_done = len(candidates)
+            progress.files_done = report.indexed + report.failed + report.unsupported
+            if not report.interrupted:
+                progress.files_done = len(candidates)
             self.on_progress(progress)
         except BaseException:
             sandbox.close()  # a request may still be in flight: start clean next time
@@ -244,10 +260,11 @@ class Indexer:
                                size=info.st_size, mtime=info.st_mtime)
         return True
 
-    def process(self, paths: list[str], progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:
+    def process(self, paths: list[str], progress: Callable[[IndexProgress], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> IndexReport:
         """Bring the given files up to date: (re)index changed ones, drop vanished ones, follow
         renames. Used by the watch service for the paths its events and queue name."""
-        self.on_progress = progress or (lambda p: None)
+        self._listen(progress, should_stop)
         report = IndexReport()
         started = time.monotonic()
         exclusions = self.exclusions()

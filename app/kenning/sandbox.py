@@ -1,8 +1,9 @@
-"""Run extraction in a child process with a time and memory limit.
+"""Run extraction (and preview rendering) in a child process with a time and memory limit.
 
 A PDF that makes MuPDF loop forever, eat all memory or crash takes down only the child: the file
 is reported as failed and a fresh child serves the next one. One request is in flight at a time,
-so the caller can embed one file while the child extracts the next.
+so the caller can embed one file while the child extracts the next. A request is a module-level
+function and its arguments (pickled by name), run in the child.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -28,26 +30,34 @@ class Reply(str, Enum):
     ERROR = "error"  # why not
 
 
+def extract_document(path: str) -> Document:
+    from kenning.extract import extract  # in the child: the parent need not load every parser
+
+    return extract(Path(path))
+
+
 def _child_main(conn: Connection, memory_bytes: int | None) -> None:
     if memory_bytes and sys.platform != "win32":
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    from kenning.extract import extract  # imported here so the parent need not load every parser
-
     while True:
         try:
-            path = conn.recv()
+            function, args = conn.recv()
         except EOFError:
             return
         try:
-            conn.send((Reply.OK, extract(Path(path))))
+            conn.send((Reply.OK, function(*args)))
+        except FileNotFoundError:
+            conn.send((Reply.ERROR, "the file is no longer there"))
         except UnsupportedFile as exc:
             conn.send((Reply.UNSUPPORTED, str(exc)))
         except ExtractionError as exc:
             conn.send((Reply.ERROR, str(exc)))
         except MemoryError:
             conn.send((Reply.ERROR, "needs more memory than the extraction limit"))
+        except OSError as exc:
+            conn.send((Reply.ERROR, f"cannot read: {exc.strerror or exc}"))
         except Exception as exc:  # a parser bug must not end the worker
             conn.send((Reply.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
 
@@ -57,9 +67,14 @@ class ExtractionSandbox:
         self.timeout_s = timeout_s
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
         self._context = multiprocessing.get_context("spawn")
-        self._process = None
+        self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._pending: str | None = None
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("no extraction child is running")
+        return self._conn
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
@@ -80,22 +95,32 @@ class ExtractionSandbox:
         self._pending = None
 
     def submit(self, path: Path) -> None:
+        """Start extracting `path`; `result()` brings its Document."""
+        self.submit_call(extract_document, os.fspath(path))
+
+    def submit_call(self, function: Callable, *args) -> None:
         if self._pending is not None:
-            raise RuntimeError("one extraction at a time")
+            raise RuntimeError("one request at a time")
         if self._process is None or not self._process.is_alive():
             self._stop()
             self._start()
-        self._conn.send(os.fspath(path))
-        self._pending = os.fspath(path)
+        self._connection().send((function, args))
+        self._pending = f"{function.__name__}{args!r}"[:200]
 
-    def result(self) -> Document:
-        """The Document for the submitted file; ExtractionError/UnsupportedFile if it cannot be had."""
+    def call(self, function: Callable, *args):
+        """`function(*args)` in the child, within the limits."""
+        self.submit_call(function, *args)
+        return self.result()
+
+    def result(self):
+        """The answer to the request in flight; ExtractionError/UnsupportedFile if it cannot be had."""
         path, self._pending = self._pending, None
         try:
-            if not self._conn.poll(self.timeout_s):
+            conn = self._connection()
+            if not conn.poll(self.timeout_s):
                 self._stop()
                 raise ExtractionError(f"extraction took longer than {self.timeout_s:g} s; skipped")
-            kind, payload = self._conn.recv()
+            kind, payload = conn.recv()
         except (EOFError, OSError):
             code = self._process.exitcode if self._process else None
             self._stop()

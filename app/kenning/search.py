@@ -35,9 +35,7 @@ class Filters:
             return False
         if self.modified_after is not None and mtime < self.modified_after:
             return False
-        if self.modified_before is not None and mtime > self.modified_before:
-            return False
-        return True
+        return self.modified_before is None or mtime <= self.modified_before
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,10 @@ class Service:
         self._moves_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._watcher: FolderWatcher | None = None
+        self._watcher_or_none: FolderWatcher | None = None
         self._last_folder_check = time.monotonic()
         self._exclusions: tuple | None = None  # the patterns last applied
+        self._reconciled = False  # the start-up catch-up has run to its end
 
     # -- control (any thread) ----------------------------------------------------------------
 
@@ -115,8 +116,8 @@ class Service:
                 self._engine = Engine.from_settings(self.data_dir, self._settings)
             engine = self._engine
             engine.prepare_model()
-            self._watcher = FolderWatcher(self.settler.touch, self._on_move, self.poll_s)
-            self._watcher.start()
+            self._watcher_or_none = FolderWatcher(self.settler.touch, self._on_move, self.poll_s)
+            self._watcher_or_none.start()
             self._reconcile(engine)
             while not self._stop.is_set():
                 self._step(engine)
@@ -125,8 +126,8 @@ class Service:
             self.status.state, self.status.message = ServiceState.ERROR, str(exc)
             self._publish(force=True)
         finally:
-            if self._watcher is not None:
-                self._watcher.stop()
+            if self._watcher_or_none is not None:
+                self._watcher_or_none.stop()
             if self.status.state != ServiceState.ERROR:
                 self.status.state = ServiceState.STOPPED
                 self._publish(force=True)
@@ -142,9 +143,24 @@ class Service:
         self.status.message = "checking folders for changes"
         self._publish(force=True)
         paths = [Path(folder) for folder in folders if os.path.isdir(folder)]
-        if paths:
-            self._merge(engine.index(paths, self._on_progress))
+        report = engine.index(paths, self._on_progress, self._should_yield) if paths else None
+        if report is not None:
+            self._merge(report)
+        self._reconciled = report is None or not report.interrupted
         self.status.message = ""
+
+    def _paused(self, engine: Engine) -> bool:
+        return engine.paused() or (self.pause_on_battery and on_battery())
+
+    def _should_yield(self) -> bool:
+        """Asked between files: stop now for a quit or a pause (the rest is done later)."""
+        return self._stop.is_set() or self._paused(self.engine)
+
+    @property
+    def _watcher(self) -> FolderWatcher:
+        if self._watcher_or_none is None:
+            raise KenningError("the service has not started yet")
+        return self._watcher_or_none
 
     def _watch(self, folder: str) -> None:
         if not os.path.isdir(folder):
@@ -164,7 +180,10 @@ class Service:
         settled = self.settler.ready()
         if settled:
             engine.enqueue((path, _mtime(path)) for path in settled)
-        paused = engine.paused() or (self.pause_on_battery and on_battery())
+        paused = self._paused(engine)
+        if not paused and not self._reconciled:  # the catch-up was paused: carry on with it
+            self._reconcile(engine)
+            return
         queued = engine.queued_count()
         self.status.queued = queued
         switching = engine.model_switch_pending()
@@ -174,10 +193,13 @@ class Service:
             self.status.state = ServiceState.INDEXING
             batch = engine.next_queued(BATCH_FILES)
             try:
-                self._merge(engine.update(batch, self._on_progress))
+                report = engine.update(batch, self._on_progress, self._should_yield)
             except Exception as exc:  # e.g. a full disk: keep the work queued, say why, retry later
                 log.exception("indexing failed; retrying in %s s", RETRY_S)
                 self._fail(f"indexing failed: {exc}")
+                return
+            self._merge(report)
+            if report.interrupted:  # the batch stays queued; what was done is skipped next time
                 return
             engine.dequeue(batch)  # after the files are committed: a crash redoes them, no loss
             self.status.queued = engine.queued_count()
@@ -242,7 +264,10 @@ class Service:
                        if changed_global or self._exclusions[1].get(f) != patterns]
             existing = [Path(f) for f in folders if os.path.isdir(f)]
             if existing:
-                self._merge(engine.index(existing, self._on_progress))
+                report = engine.index(existing, self._on_progress, self._should_yield)
+                self._merge(report)
+                if report.interrupted:
+                    return  # applied again on the next round
         self._exclusions = current
 
     def _on_move(self, source: str, destination: str) -> None:

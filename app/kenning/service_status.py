@@ -9,6 +9,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import TextIO
 
 from kenning.errors import KenningError
 
@@ -44,12 +45,12 @@ class ServiceStatus:
         return asdict(self) | {"state": self.state.value}
 
     @classmethod
-    def from_json(cls, text: str) -> "ServiceStatus":
+    def from_json(cls, text: str) -> ServiceStatus:
         data = json.loads(text)
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known | {"state": ServiceState(known.get("state", "starting"))})
 
-    def copy(self) -> "ServiceStatus":
+    def copy(self) -> ServiceStatus:
         return ServiceStatus(**asdict(self) | {"state": self.state, "polled_folders": dict(self.polled_folders)})
 
 
@@ -58,7 +59,7 @@ class ServiceLock:
 
     def __init__(self, data_dir: Path):
         self.path = Path(data_dir) / "service.lock"
-        self._file = None
+        self._file: TextIO | None = None
 
     def acquire(self) -> None:
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -43,7 +43,7 @@ class Settings:
     tray_notice_shown: bool = False
 
     @classmethod
-    def load(cls, data_dir: Path) -> "Settings":
+    def load(cls, data_dir: Path) -> Settings:
         path = Path(data_dir) / FILE_NAME
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -68,7 +68,7 @@ class Settings:
     def index_settings(self) -> IndexSettings:
         return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens)
 
-    def overridden(self, **flags) -> "Settings":
+    def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag
         left at None keeps the setting."""
         return replace(self, **{k: v for k, v in flags.items() if v is not None})
@@ -79,7 +79,7 @@ def _fits(value, default, name: str) -> bool:
     if name == "gpu":
         return value in GPU_CHOICES
     if name in ("model", "threads"):
-        return value is None or isinstance(value, str if name == "model" else int) and not isinstance(value, bool)
+        return value is None or (isinstance(value, str if name == "model" else int) and not isinstance(value, bool))
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, (int, float)):

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import apsw
 import numpy as np
@@ -136,8 +137,10 @@ class FileRecord:
     chunk_count: int
 
     @classmethod
-    def from_row(cls, row) -> "FileRecord":
-        return cls(*row[:7], FileStatus(row[7]), *row[8:])
+    def from_row(cls, row) -> FileRecord:
+        file_id, path, folder_id, file_type, size, mtime, content_hash, status, error, chunk_count = row
+        return cls(file_id, path, folder_id, file_type, size, mtime, content_hash, FileStatus(status), error,
+                   chunk_count)
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,13 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def value(self, sql: str, bindings: tuple = ()) -> Any:
+        """The first column of the first row (a count, an id)."""
+        row = self.db.execute(sql, bindings).fetchone()
+        if row is None:
+            raise IndexError_(f"{self.path}: the index is missing a row it needs ({sql.split()[0]})")
+        return row[0]
 
     # -- schema ----------------------------------------------------------------------------
 
@@ -309,7 +319,7 @@ class Store:
         """Give the dropped table's space back to the file system (best effort: a VACUUM needs
         the database to itself for a moment)."""
         try:
-            if self.db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+            if self.value("PRAGMA auto_vacuum") != 2:
                 self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 self.db.execute("VACUUM")
             else:
@@ -325,7 +335,7 @@ class Store:
                 "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET removing = 0",
                 (path, time.time()),
             )
-            return self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()[0]
+            return self.value("SELECT id FROM folders WHERE path = ?", (path,))
 
     def folders(self) -> list[tuple[int, str]]:
         """(id, path) of the folders indexed (not those being removed)."""
@@ -413,7 +423,7 @@ class Store:
                 self.db.execute("DELETE FROM queue WHERE path = ?", (path,))
 
     def queued_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM queue").fetchone()[0]
+        return self.value("SELECT count(*) FROM queue")
 
     # -- files -----------------------------------------------------------------------------
 
@@ -491,7 +501,7 @@ class Store:
                 (path, folder_id, file_type, size, mtime, content_hash, status.value, error, title,
                  author, len(chunks), time.time()),
             )
-            file_id = self.db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+            file_id = self.value("SELECT id FROM files WHERE path = ?", (path,))
             self._insert_chunks(file_id, title or Path(path).stem, chunks, vectors)
         return file_id
 
@@ -572,7 +582,7 @@ class Store:
         return {FileStatus(status): n for status, n in self.db.execute("SELECT status, count(*) FROM files GROUP BY status")}
 
     def chunk_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return self.value("SELECT count(*) FROM chunks")
 
     def failures(self) -> list[tuple[str, FileStatus, str]]:
         marks = ",".join("?" * len(PROBLEM_STATUSES))
@@ -586,4 +596,4 @@ class Store:
         )
 
     def integrity_ok(self) -> bool:
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return self.value("PRAGMA integrity_check") == "ok"

@@ -65,7 +65,7 @@ class ModelSwitch:
         if (name, dimensions) == (self.store.model_name, self.store.dimensions):
             raise KenningError(f"the index already uses {name} ({dimensions} dimensions)")
         self.tables.begin(name, dimensions)  # the work may well be done by another process (the service)
-        return self.state()
+        return self.state() or SwitchState(name, dimensions, 0, 0)
 
     def target(self) -> tuple[str, int] | None:
         """(model, dimensions) being built, or None."""
@@ -124,8 +124,8 @@ class ModelSwitch:
             installed = self.models.get(name)
             settings = EmbedderSettings(self.settings.gpu, self.settings.threads,
                                         self.settings.batch_tokens, dimensions)
-            self._embedder = Embedder(installed.path, installed.spec, settings, verified=True)
-        return self._embedder
+            current = self._embedder = Embedder(installed.path, installed.spec, settings, verified=True)
+        return current
 
 
 def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
@@ -133,7 +133,7 @@ def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
         return embedder.embed_documents(texts)
     except TextTooLong:  # chunks cut for the old model's tokenizer may not fit the new one
         fits = [embedder.count_tokens(t) <= embedder.window for t in texts]
-        short = embedder.embed_documents([t for t, ok in zip(texts, fits) if ok]) if any(fits) else []
+        short = embedder.embed_documents([t for t, ok in zip(texts, fits) if ok]) if any(fits) else np.zeros((0, 1))
         result, short_iter = [], iter(short)
         for text, ok in zip(texts, fits):
             result.append(next(short_iter) if ok else embedder.embed_long_document(text))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class FolderWatcher:
         self.handler = _Handler(on_path, on_move)
         self.native = Observer()
         self.polling = PollingObserver(timeout=poll_s)
-        self.watches: dict[str, object] = {}
+        self.watches: dict[str, ObservedWatch] = {}
         self.polled: dict[str, str] = {}  # folder -> why it is polled
 
     def start(self) -> None:

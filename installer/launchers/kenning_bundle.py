@@ -78,7 +78,7 @@ def seed_default_model(data_dir: Path, source: Path) -> bool:
         with atomic_output(library.folder / sidecar.name) as tmp:
             shutil.copyfile(sidecar, tmp)
         return True
-    except Exception as exc:  # noqa: BLE001 - seeding is best effort; the engine explains failures
+    except Exception as exc:
         print(f"kenning: warning: could not install the bundled model: {exc}", file=sys.stderr)
         return False
 

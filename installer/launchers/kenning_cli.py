@@ -8,9 +8,9 @@ def main() -> int:
     import kenning_bundle
 
     kenning_bundle.prepare(sys.argv[1:])
-    from kenning.cli import main as cli_main
+    from kenning.launcher import main as kenning_main
 
-    return cli_main()
+    return kenning_main()
 
 
 if __name__ == "__main__":

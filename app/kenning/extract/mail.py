@@ -41,7 +41,7 @@ def _extract(message: EmailMessage) -> Document:
     if body:
         parts.append(body)
     attachments = [
-        p.get_filename() for p in message.walk() if p.get_filename() and not p.is_multipart()
+        str(p.get_filename()) for p in message.walk() if p.get_filename() and not p.is_multipart()
     ]
     if attachments:
         parts.append("Attachments: " + ", ".join(attachments))
@@ -72,12 +72,13 @@ def _body(message: EmailMessage) -> str:
     return ""
 
 
-def _part_text(part: EmailMessage) -> str:
+def _part_text(part) -> str:
     try:
         return part.get_content()
     except (LookupError, UnicodeError, AssertionError, ValueError):
         pass  # an unknown or wrong charset: guess from the bytes
-    payload = part.get_payload(decode=True) or b""
+    payload = part.get_payload(decode=True)
+    payload = payload if isinstance(payload, bytes) else b""
     try:
         return plaintext.decode(payload)
     except ExtractionError:

@@ -59,10 +59,10 @@ def decode(data: bytes) -> str:
             return data[len(bom) :].decode(encoding, "replace")
     head = data[:_SNIFF]
     if b"\x00" in head:
-        encoding = _utf16_without_bom(head)
-        if encoding is None:
+        guessed = _utf16_without_bom(head)
+        if guessed is None:
             raise ExtractionError("binary data, not text")
-        return _checked(data.decode(encoding, "replace"))
+        return _checked(data.decode(guessed, "replace"))
     try:
         return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:

@@ -7,6 +7,7 @@ python-docx's own iterators skip, are read too. Word files have no reliable page
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import docx
 from docx.oxml.ns import qn
@@ -44,7 +45,7 @@ def _blocks(container) -> list[str]:
     result = []
     for child in container:
         if child.tag == _P:
-            result.append(Paragraph(child, None).text)
+            result.append(Paragraph(child, cast(Any, None)).text)
             for box in child.iter(_TXBX):
                 # Drawing text boxes carry a VML copy in mc:Fallback; read only one of the two.
                 if not any(a.tag == _FALLBACK for a in box.iterancestors()):

@@ -77,9 +77,13 @@ class KenningApp(QObject):
         wizard = FirstRunWizard(self.data_dir)
         if wizard.exec() == QWizard.DialogCode.Accepted:
             for folder in wizard.folders():
-                self.link.add_folder(folder, on_error=lambda message: QMessageBox.warning(None, "Cannot add folder", message))
+                self.link.add_folder(folder, on_error=self._cannot_add_folder)
         self.settings.first_run_done = True
         self.settings.save(self.data_dir)
+
+    @staticmethod
+    def _cannot_add_folder(message: str) -> None:
+        QMessageBox.warning(None, "Cannot add folder", message)
 
     def show_folders(self) -> None:
         if self.folders_dialog is None:
@@ -209,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     QApplication.setApplicationName("Kenning")
     QApplication.setApplicationVersion(__version__)
     QApplication.setDesktopFileName("kenning")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # the tray keeps Kenning alive; quit() ends it
 
@@ -230,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     # Logging out sends SIGTERM: stop the service properly instead of dying mid-batch.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: QApplication.quit())
-    wake = QTimer(interval=500, timeout=lambda: None)  # lets Python run its signal handlers
+    wake = QTimer()  # lets Python run its signal handlers
+    wake.setInterval(500)
+    wake.timeout.connect(lambda: None)
     wake.start()
     code = app.exec()
     instance.close()

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -129,6 +129,13 @@ def run_with_progress(parent: QWidget | None, title: str, label: str, work: Work
     return outcome[0] if outcome else (False, "the task stopped unexpectedly")
 
 
+def _application() -> QCoreApplication:
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("no QApplication")
+    return app
+
+
 def _sentence(text: str) -> str:
     """"quantizing to Q8_0" → "Quantizing to Q8_0…"; a leading model name keeps its case."""
     first = text.split(" ", 1)[0]
@@ -174,12 +181,12 @@ class TaskDialog(QDialog):
         self.task.succeeded.connect(lambda result: self._finish(True, result))
         self.task.failed.connect(lambda message: self._finish(False, message))
 
-    def start(self) -> "TaskDialog":
+    def start(self) -> TaskDialog:
         modal = Qt.WindowModality.WindowModal if self.parent() else Qt.WindowModality.ApplicationModal
         self.setWindowModality(modal)
         self.show()
         self.task.start()
-        QApplication.instance().aboutToQuit.connect(self._stop_for_quit)
+        _application().aboutToQuit.connect(self._stop_for_quit)
         return self
 
     def _stop_for_quit(self) -> None:
@@ -224,7 +231,7 @@ class TaskDialog(QDialog):
     def _finish(self, ok: bool, value) -> None:
         self.task.wait()
         try:
-            QApplication.instance().aboutToQuit.disconnect(self._stop_for_quit)
+            _application().aboutToQuit.disconnect(self._stop_for_quit)
         except (RuntimeError, TypeError):  # not connected
             pass
         self.outcome = (ok, value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QWidget
@@ -94,8 +94,9 @@ class FilterBar(QWidget):
         if days:
             after = (datetime.now() - timedelta(days=days)).timestamp()
         elif key == "custom":
-            after = datetime.combine(self.after.date().toPython(), time.min).timestamp()
-            before = datetime.combine(self.before.date().toPython(), time.max).timestamp()
+            first, last = self.after.date(), self.before.date()
+            after = datetime(first.year(), first.month(), first.day()).timestamp()
+            before = datetime.combine(date(last.year(), last.month(), last.day()), time.max).timestamp()
         return Filters(
             folder=self.folder.currentData(),
             file_types=kind.extensions if kind else (),

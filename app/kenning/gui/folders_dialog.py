@@ -72,8 +72,8 @@ class FoldersDialog(QDialog):
         self.patterns.setAccessibleName("Exclusion patterns")
         self.patterns.setPlaceholderText("drafts/\n*.log\nbuild/\n!build/keep.md")
         self.patterns.setTabChangesFocus(True)
-        self.patterns.textChanged.connect(lambda: self.save_patterns_button.setEnabled(True))
         self.save_patterns_button = QPushButton("Apply patterns")
+        self.patterns.textChanged.connect(lambda: self.save_patterns_button.setEnabled(True))
         self.save_patterns_button.clicked.connect(self.save_patterns)
         patterns_box = QGroupBox("Leave out (gitignore patterns, one per line)")
         patterns_layout = QVBoxLayout(patterns_box)
@@ -167,7 +167,7 @@ class FoldersDialog(QDialog):
             self.patterns.setPlainText("\n".join(info.exclude))
             self.save_patterns_button.setEnabled(False)
         self.failures.clear()
-        prefix = folder.rstrip("/\\") + ("\\" if "\\" in folder else "/")
+        prefix = info.path.rstrip("/\\") + ("\\" if "\\" in info.path else "/")
         for path, status, reason in self._failures:
             if path.startswith(prefix):
                 item = QTreeWidgetItem([path[len(prefix):], reason or status])
@@ -210,6 +210,6 @@ class FoldersDialog(QDialog):
         self.save_patterns_button.setEnabled(False)
 
     def retry_selected(self) -> None:
-        every = [self.failures.topLevelItem(i) for i in range(self.failures.topLevelItemCount())]
+        every = [row for i in range(self.failures.topLevelItemCount()) if (row := self.failures.topLevelItem(i))]
         items = self.failures.selectedItems() or every
         self.link.retry([item.data(0, Qt.ItemDataRole.UserRole) for item in items])

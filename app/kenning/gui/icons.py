@@ -3,7 +3,7 @@ so they stay sharp at any scale and need no theme."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
@@ -25,12 +25,12 @@ def _svg(name: str, fallback: QStyle.StandardPixmap) -> QIcon:
     return QApplication.style().standardIcon(fallback)
 
 
-@lru_cache(maxsize=None)
+@cache
 def app_icon() -> QIcon:
     return _svg("kenning", QStyle.StandardPixmap.SP_FileDialogContentsView)
 
 
-@lru_cache(maxsize=None)
+@cache
 def tray_icon(state: str) -> QIcon:
     name = state if state in TRAY_STATES else "idle"
     return _svg(f"tray-{name}", QStyle.StandardPixmap.SP_FileDialogContentsView)
@@ -75,7 +75,7 @@ def paint_file_icon(painter: QPainter, rect: QRectF, kind: FileKind) -> None:
     painter.restore()
 
 
-@lru_cache(maxsize=None)
+@cache
 def file_icon(kind: FileKind, size: int = 32) -> QIcon:
     """The kind's icon as a QIcon (for combo boxes and lists), drawn at 1x and 2x."""
     icon = QIcon()

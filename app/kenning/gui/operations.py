@@ -38,7 +38,7 @@ class TaskManager(QObject):
         self.in_flight = 0
         self._finished.connect(self._deliver)  # emitted in the worker, delivered in the UI thread
 
-    def submit(self, op: "EngineOp[Any]") -> Future:
+    def submit(self, op: EngineOp[Any]) -> Future:
         if self._closed:
             raise RuntimeError("the task manager has been shut down")
         self.in_flight += 1
@@ -53,7 +53,7 @@ class TaskManager(QObject):
             self._engine = self._make_engine()
         return self._engine
 
-    def _run(self, op: "EngineOp[Any]") -> Any:
+    def _run(self, op: EngineOp[Any]) -> Any:
         try:
             value, ok = op.work(self._worker_engine()), True
         except KenningError as exc:
@@ -64,7 +64,7 @@ class TaskManager(QObject):
         self._finished.emit(op, ok, value)
         return value
 
-    def _deliver(self, op: "EngineOp[Any]", ok: bool, value: object) -> None:
+    def _deliver(self, op: EngineOp[Any], ok: bool, value: object) -> None:
         self.in_flight -= 1
         if self._closed:
             return
@@ -101,11 +101,11 @@ class EngineOp(Generic[T]):
         self.on_success: Callable[[T], None] | None = None
         self.on_failure: Callable[[str], None] | None = None
 
-    def success(self, callback: Callable[[T], None]) -> "EngineOp[T]":
+    def success(self, callback: Callable[[T], None]) -> EngineOp[T]:
         self.on_success = callback
         return self
 
-    def failure(self, callback: Callable[[str], None]) -> "EngineOp[T]":
+    def failure(self, callback: Callable[[str], None]) -> EngineOp[T]:
         self.on_failure = callback
         return self
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QDate, QLocale, QPointF, QRectF, QSize, Qt, QTime
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from kenning.gui.file_kinds import kind_of
 from kenning.gui.icons import paint_file_icon
-from kenning.relevance import word_matches
 from kenning.gui.result_model import RESULT_ROLE
+from kenning.relevance import word_matches
 
 PADDING = 8
 ICON_W = 32
@@ -58,8 +58,8 @@ def display_date(epoch: float) -> str:
     when = datetime.fromtimestamp(epoch)
     locale = QLocale()
     if when.date() == date.today():
-        return locale.toString(when.time(), QLocale.FormatType.ShortFormat)
-    return locale.toString(when.date(), QLocale.FormatType.ShortFormat)
+        return locale.toString(QTime(when.hour, when.minute, when.second), QLocale.FormatType.ShortFormat)
+    return locale.toString(QDate(when.year, when.month, when.day), QLocale.FormatType.ShortFormat)
 
 
 def relevance_fraction(score: float) -> float:

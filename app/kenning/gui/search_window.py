@@ -68,9 +68,9 @@ class SearchWindow(QMainWindow):
         self._last_outcome: SearchOutcome | None = None
         self._open_when_answered = False  # Enter pressed before the typed query was answered
 
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.run_query)
-        self._preview_delay = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS, timeout=self._preview_current)
-        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self._refresh_results)
+        self._debounce = self._single_shot(DEBOUNCE_MS, self.run_query)
+        self._preview_delay = self._single_shot(PREVIEW_DELAY_MS, self._preview_current)
+        self._refresh = self._single_shot(REFRESH_MS, self._refresh_results)
 
         self.field = QLineEdit()
         self.field.setPlaceholderText("Search your files by meaning…")
@@ -151,9 +151,10 @@ class SearchWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(True)
 
         for keys in ("Ctrl+K", "Ctrl+L"):
-            QShortcut(QKeySequence(keys), self, activated=self.focus_search)
-        QShortcut(QKeySequence("Ctrl+M"), self, activated=lambda: self.more_like_this(self.current_result()))
-        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+            QShortcut(QKeySequence(keys), self).activated.connect(self.focus_search)
+        QShortcut(QKeySequence("Ctrl+M"), self).activated.connect(lambda: self.more_like_this(self.current_result()))
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(lambda: self.quit_requested.emit())
         self.addAction(quit_action)
 
@@ -162,6 +163,13 @@ class SearchWindow(QMainWindow):
         link.index_updated.connect(self._on_index_updated)
         self.refresh_folders()
         self._show_idle_state()
+
+    def _single_shot(self, interval_ms: int, slot) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(slot)
+        return timer
 
     # -- searching -------------------------------------------------------------------------------
 
@@ -290,7 +298,7 @@ class SearchWindow(QMainWindow):
     def add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder to search", str(Path.home()))
         if folder:
-            self.link.add_folder(folder, on_error=lambda message: QMessageBox.warning(self, "Cannot add folder", message))
+            self.link.add_folder(folder, on_error=lambda message: _warn(self, "Cannot add folder", message))
 
     # -- index status ----------------------------------------------------------------------------
 
@@ -417,3 +425,7 @@ class SearchWindow(QMainWindow):
     def shutdown(self) -> None:
         self.search.shutdown()
         self.preview.shutdown()
+
+
+def _warn(parent, title: str, message: str) -> None:
+    QMessageBox.warning(parent, title, message)

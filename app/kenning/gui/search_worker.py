@@ -27,7 +27,7 @@ RESULT_LIMIT = 30
 class SearchRequest:
     id: int
     query: str
-    filters: Filters = Filters()
+    filters: Filters = field(default_factory=Filters)
     exclude_path: str | None = None  # "more like this" leaves out the file it started from
 
 
@@ -59,7 +59,7 @@ class _Worker(QObject):
     def warm_up(self) -> None:
         """Load the model before the first query needs it (about a second and a half)."""
         try:
-            self.engine().embedder
+            self.engine().prepare_model()
         except Exception as exc:  # the first search reports it properly
             log.info("search engine not ready yet: %s", exc)
 
@@ -69,9 +69,9 @@ class _Worker(QObject):
             return
         outcome = SearchOutcome(request)
         try:
-            self.engine()
+            engine = self.engine()
             limit = RESULT_LIMIT + (1 if request.exclude_path else 0)
-            results = self._engine.search(request.query, limit=limit, filters=request.filters)
+            results = engine.search(request.query, limit=limit, filters=request.filters)
             outcome.results = [r for r in results if r.path != request.exclude_path][:RESULT_LIMIT]
             if outcome.results and request.id >= self.newest:
                 outcome.good_match = outcome.results[0].match == Match.GOOD

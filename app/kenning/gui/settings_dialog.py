@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
 from kenning.embed import physical_cores
 from kenning.gui import autostart, model_tasks
 from kenning.gui.background_task import TaskDialog, run_with_progress
-from kenning.settings import GPU_CHOICES, Settings
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, ModelSpec
 from kenning.models.library import InstalledModel, ModelLibrary
+from kenning.settings import GPU_CHOICES, Settings
 
 GPU_LABELS = {"auto": "Automatic (use it when available)", "on": "Always", "off": "Never"}
 COLUMNS = ("Model", "Languages", "Dimensions", "Size", "State")
@@ -231,7 +231,7 @@ class SettingsDialog(QDialog):
                 item.setFont(NAME, font)
             self.models.addTopLevelItem(item)
         self.models.blockSignals(False)
-        rows = [self.models.topLevelItem(i) for i in range(self.models.topLevelItemCount())]
+        rows = [row for i in range(self.models.topLevelItemCount()) if (row := self.models.topLevelItem(i))]
         current = next((item for item in rows if item.data(NAME, Qt.ItemDataRole.UserRole) == select), rows[0])
         self.models.setCurrentItem(current)
         self._on_model_chosen()
@@ -349,7 +349,7 @@ class SettingsDialog(QDialog):
         dialog = TaskDialog(
             self, "Downloading model", f"Downloading {name} from {spec.download.host}",
             lambda task: model_tasks.download(self.data_dir, spec, task, proxy))
-        dialog.completed.connect(lambda ok, value: self._after_download(name, dialog, ok, value))
+        dialog.completed.connect(lambda ok, value: self._after_download(spec.name, dialog, ok, value))
         self.download_dialog = dialog
         self.download_button.setEnabled(False)
         dialog.start()

@@ -48,13 +48,14 @@ class SingleInstance(QObject):
         return True
 
     def _on_connection(self) -> None:
-        while self.server.hasPendingConnections():
-            socket = self.server.nextPendingConnection()
+        server = self.server
+        while server is not None and server.hasPendingConnections():
+            socket = server.nextPendingConnection()
             # The caller writes as soon as it connects, so this wait is brief; reading here
             # rather than in a readyRead handler leaves no socket behind with a pending signal.
-            if socket.bytesAvailable() or socket.waitForReadyRead(TIMEOUT_MS):
-                if bytes(socket.readAll()).strip().startswith(b"show"):
-                    self.activation_requested.emit()
+            ready = socket.bytesAvailable() or socket.waitForReadyRead(TIMEOUT_MS)
+            if ready and bytes(socket.readAll().data()).strip().startswith(b"show"):
+                self.activation_requested.emit()
             socket.abort()
             socket.deleteLater()
 

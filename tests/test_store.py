@@ -1,0 +1,139 @@
+"""The store on a real SQLite file in a temporary folder (no model needed): schema, nesting
+transactions, files and passages, folder removal in batches, vector tables, privacy."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+from synthetic import fill
+
+from kenning.store import SCHEMA_VERSION, FileStatus, Meta, NewChunk, Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "data")
+    yield store
+    store.close()
+
+
+def count(store: Store, sql: str) -> int:
+    return store.db.execute(sql).fetchone()[0]
+
+
+def test_a_new_store_is_migrated_and_private(store):
+    assert int(store.get_meta(Meta.SCHEMA_VERSION)) == SCHEMA_VERSION
+    assert stat.S_IMODE(os.stat(store.data_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    reopened = Store(store.data_dir)  # migrations are not applied twice
+    assert int(reopened.get_meta(Meta.SCHEMA_VERSION)) == SCHEMA_VERSION
+    reopened.close()
+
+
+def test_a_database_from_a_newer_kenning_is_refused(store):
+    store.set_meta(Meta.SCHEMA_VERSION, str(SCHEMA_VERSION + 1))
+    with pytest.raises(Exception, match="newer Kenning"):
+        Store(store.data_dir)
+
+
+def test_transactions_nest_and_an_inner_failure_rolls_back_alone(store):
+    with store.transaction():
+        store.set_meta(Meta.EXCLUDE, "outer")
+        with pytest.raises(ValueError), store.transaction():
+            store.set_meta(Meta.PAUSED, "1")
+            raise ValueError("inner fails")
+        with store.transaction():
+            store.set_meta(Meta.MODEL, "kept")
+    assert store.get_meta(Meta.EXCLUDE) == "outer"
+    assert store.get_meta(Meta.PAUSED) is None
+    assert store.get_meta(Meta.MODEL) == "kept"
+    assert not store.db.in_transaction
+
+
+def test_an_outer_failure_rolls_back_what_inner_ones_did(store):
+    with pytest.raises(RuntimeError), store.transaction():
+        with store.transaction():
+            store.set_meta(Meta.EXCLUDE, "gone")
+        raise RuntimeError
+    assert store.get_meta(Meta.EXCLUDE) is None
+
+
+def test_recording_a_file_replaces_its_passages_and_vectors(store, tmp_path):
+    store.bind_model("test-model", 4)
+    folder = store.add_folder(str(tmp_path / "docs"))
+    path = str(tmp_path / "docs" / "a.txt")
+
+    def record(texts):
+        vectors = np.eye(4, dtype=np.float32)[: len(texts)]
+        chunks = [NewChunk(i, None, 0, len(t), t) for i, t in enumerate(texts)]
+        store.record_file(path, folder_id=folder, file_type="txt", size=1, mtime=1.0, content_hash="h",
+                          status=FileStatus.INDEXED, chunks=chunks, vectors=vectors)
+
+    record(["alpha beta", "gamma delta", "epsilon"])
+    record(["zeta"])
+    assert store.file(path).chunk_count == 1 and store.file(path).status == FileStatus.INDEXED
+    assert count(store, "SELECT count(*) FROM chunks") == 1
+    assert count(store, "SELECT count(*) FROM chunk_vectors") == 1
+    assert store.text_candidates('"zeta"', 10) and not store.text_candidates('"alpha"', 10)
+    assert store.counts() == {FileStatus.INDEXED: 1}
+
+
+def test_a_different_model_is_refused(store):
+    store.bind_model("one", 4)
+    store.bind_model("one", 4)
+    with pytest.raises(Exception, match="cannot mix"):
+        store.bind_model("two", 4)
+
+
+def test_removing_a_folder_goes_in_batches_and_an_interrupted_one_is_finished(store, tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    fill(store, docs, files=450, chunks_per_file=3, dimensions=8)
+    store.enqueue([(str(docs / "queued.txt"), 1.0)])
+    batches = []
+    original = store.remove_files
+
+    def interrupted(paths):
+        batches.append(len(paths))
+        if len(batches) == 2:
+            raise KeyboardInterrupt  # a kill half-way
+        return original(paths)
+
+    monkeypatch.setattr(store, "remove_files", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.remove_folder(str(docs))
+    monkeypatch.undo()
+    assert batches[0] < 450  # not one long transaction
+    assert store.folders() == [] and not store.has_folder(str(docs))  # gone at once for the user
+    assert store.queued_count() == 0
+    left = count(store, "SELECT count(*) FROM files")
+    assert 0 < left < 450
+    assert store.finish_removals() == left
+    for table in ("files", "chunks", "chunk_vectors", "folders"):
+        assert count(store, f"SELECT count(*) FROM {table}") == 0
+    assert store.integrity_ok()
+
+
+def test_vector_tables_are_found_and_every_one_loses_a_removed_passage(store, tmp_path):
+    fill(store, tmp_path / "docs", files=2, chunks_per_file=2, dimensions=8)
+    store.create_vector_table("chunk_vectors_2", 8)
+    ids = [r[0] for r in store.db.execute("SELECT id FROM chunks")]
+    with store.transaction():
+        for chunk_id in ids:
+            store.db.execute("INSERT INTO chunk_vectors_2(rowid, embedding) VALUES (?, ?)",
+                             (chunk_id, np.ones(8, dtype=np.float32).tobytes()))
+    assert sorted(store.vector_tables()) == ["chunk_vectors", "chunk_vectors_2"]
+    store.remove_files([str(tmp_path / "docs" / "file000000.txt")])
+    assert count(store, "SELECT count(*) FROM chunk_vectors") == 2
+    assert count(store, "SELECT count(*) FROM chunk_vectors_2") == 2
+    store.use_vector_table("other-model", 8, "chunk_vectors_2")
+    assert store.vector_tables() == ["chunk_vectors_2"] and store.model_name == "other-model"
+
+
+def test_the_queue_keeps_one_entry_per_path_highest_priority_first(store):
+    store.enqueue([("/a", 1.0), ("/b", 5.0), ("/a", 9.0)])
+    assert store.next_queued(10) == ["/a", "/b"]
+    store.dequeue(["/a"])
+    assert store.next_queued(10) == ["/b"] and store.queued_count() == 1
