@@ -159,7 +159,8 @@ def test_unchanged_files_are_skipped_and_changes_picked_up(indexed):
     assert (changed.indexed, changed.removed) == (1, 1)
     assert top(engine, "steeping green tea") == "coffee.txt"
     assert all(Path(r.path).name != "chess.md" for r in engine.search("chess openings", limit=20))
-    chunks = open_store(engine.data_dir).db.execute("SELECT count(*) FROM chunks WHERE text LIKE '%Espresso%'").fetchone()[0]
+    chunks = open_store(engine.data_dir).db.execute(
+        "SELECT count(*) FROM chunks c JOIN passages p ON p.id = c.passage_id WHERE p.text LIKE '%Espresso%'").fetchone()[0]
     assert chunks == 0
 
 
@@ -276,10 +277,14 @@ def check_consistent(store: Store) -> None:
     assert mismatched == 0
     orphans = db.execute("SELECT count(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
     assert orphans == 0
-    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    if store.model_name:
-        vectors = db.execute(f"SELECT count(*) FROM {store.vector_table}").fetchone()[0]
-        assert vectors == chunks
+    unused = db.execute("SELECT count(*) FROM passages WHERE id NOT IN (SELECT passage_id FROM chunks)").fetchone()[0]
+    assert unused == 0
+    missing = db.execute("SELECT count(*) FROM chunks WHERE passage_id NOT IN (SELECT id FROM passages)").fetchone()[0]
+    assert missing == 0
+    if store.model_name:  # a vector for each embedded passage, and no other
+        vectors = {r[0] for r in db.execute(f"SELECT rowid FROM {store.vector_table}")}
+        embedded = {r[0] for r in db.execute("SELECT id FROM passages WHERE embedded")}
+        assert vectors == embedded
     duplicates = db.execute(
         "SELECT count(*) FROM (SELECT file_id, ordinal FROM chunks GROUP BY 1, 2 HAVING count(*) > 1)"
     ).fetchone()[0]

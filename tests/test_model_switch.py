@@ -75,10 +75,11 @@ def vector_tables(data_dir: Path) -> set[str]:
 
 
 def vectors_cover_chunks(store: Store) -> bool:
+    """Every passage the chunks use has a vector in the searched table, and nothing else does."""
     table = store.vector_table
-    chunks = {r[0] for r in store.db.execute("SELECT id FROM chunks")}
+    passages = {r[0] for r in store.db.execute("SELECT passage_id FROM chunks")}
     vectors = {r[0] for r in store.db.execute(f"SELECT rowid FROM {table}")}
-    return chunks == vectors
+    return passages == vectors
 
 
 def test_switch_is_built_beside_the_index_then_swapped_in(indexed):
@@ -291,7 +292,7 @@ def test_a_batch_finished_after_its_switch_was_cancelled_or_replaced_is_dropped(
         user.switch_model(SECOND)
         tables = SwitchTables(open_store(worker.data_dir))  # a batch built beside the engine's
         model, dimensions, table = tables.table()
-        rows = tables.chunks(table, 5)
+        rows = tables.passages(table, 5)
         installed = ModelLibrary(indexed).get(model)
         embedder = Embedder(installed.path, installed.spec, EmbedderSettings(dimensions=dimensions))
         vectors = embedder.embed_documents([text for _, text in rows])

@@ -110,7 +110,8 @@ def test_file_still_being_written_is_not_read_half_way(service, folder):
     ok = wait_until(lambda: paths_for(service, "lighthouse")[:1] == ["copying.txt"])
     assert ok, (paths_for(service, "lighthouse"), service.snapshot())
     assert service.wait_idle(30)
-    chunks = open_store(service.data_dir).db.execute("SELECT text FROM chunks WHERE text LIKE '%THE END%'").fetchall()
+    chunks = open_store(service.data_dir).db.execute(
+        "SELECT p.text FROM chunks c JOIN passages p ON p.id = c.passage_id WHERE p.text LIKE '%THE END%'").fetchall()
     assert len(chunks) == 1
 
 

@@ -111,7 +111,7 @@ def test_removing_a_folder_goes_in_batches_and_an_interrupted_one_is_finished(st
     left = count(store, "SELECT count(*) FROM files")
     assert 0 < left < 450
     assert store.finish_removals() == left
-    for table in ("files", "chunks", "chunk_vectors", "folders"):
+    for table in ("files", "chunks", "passages", "chunk_vectors", "folders"):
         assert count(store, f"SELECT count(*) FROM {table}") == 0
     assert store.integrity_ok()
 
@@ -119,11 +119,11 @@ def test_removing_a_folder_goes_in_batches_and_an_interrupted_one_is_finished(st
 def test_vector_tables_are_found_and_every_one_loses_a_removed_passage(store, tmp_path):
     fill(store, tmp_path / "docs", files=2, chunks_per_file=2, dimensions=8)
     store.create_vector_table("chunk_vectors_2", 8)
-    ids = [r[0] for r in store.db.execute("SELECT id FROM chunks")]
+    ids = [r[0] for r in store.db.execute("SELECT id FROM passages")]
     with store.transaction():
-        for chunk_id in ids:
+        for passage in ids:
             store.db.execute("INSERT INTO chunk_vectors_2(rowid, embedding) VALUES (?, ?)",
-                             (chunk_id, np.ones(8, dtype=np.float32).tobytes()))
+                             (passage, np.ones(8, dtype=np.float32).tobytes()))
     assert sorted(store.vector_tables()) == ["chunk_vectors", "chunk_vectors_2"]
     store.remove_files([str(tmp_path / "docs" / "file000000.txt")])
     assert count(store, "SELECT count(*) FROM chunk_vectors") == 2
@@ -137,3 +137,83 @@ def test_the_queue_keeps_one_entry_per_path_highest_priority_first(store):
     assert store.next_queued(10) == ["/a", "/b"]
     store.dequeue(["/a"])
     assert store.next_queued(10) == ["/b"] and store.queued_count() == 1
+
+
+def test_an_index_from_schema_3_keeps_its_vectors_and_drops_duplicates(tmp_path):
+    """Chunks held their text and one vector each; now a passage per distinct text holds it."""
+    import apsw
+    import sqlite_vec
+
+    from kenning import store as store_module
+
+    data = tmp_path / "old"
+    data.mkdir()
+    db = apsw.Connection(str(data / store_module.DATABASE_NAME))
+    db.enable_load_extension(True)
+    db.load_extension(sqlite_vec.loadable_path())
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    for _, sql in store_module._MIGRATIONS[:3]:
+        db.execute(sql)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '3'), ('model', 'm'), ('dimensions', '4')")
+    db.execute("CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[4] distance_metric=cosine)")
+    db.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/docs', 0)")
+    texts = ["alpha beta", "gamma  delta", "alpha beta", "gamma delta"]  # 3 and 4 repeat 1 and 2
+    for file_id in (1, 2):
+        db.execute("INSERT INTO files(id, path, folder_id, file_type, size, mtime, status, chunk_count, indexed_at) "
+                   "VALUES (?, ?, 1, 'txt', 1, 5.0, 'indexed', 2, 0)", (file_id, f"/docs/{file_id}.txt"))
+    for chunk_id, text in enumerate(texts, 1):
+        db.execute("INSERT INTO chunks(id, file_id, ordinal, char_start, char_end, text) VALUES (?, ?, ?, 0, 9, ?)",
+                   (chunk_id, 1 + (chunk_id - 1) // 2, (chunk_id - 1) % 2, text))
+        db.execute("INSERT INTO chunk_fts(rowid, text, title) VALUES (?, ?, 't')", (chunk_id, text))
+        db.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)",
+                   (chunk_id, np.full(4, chunk_id, dtype=np.float32).tobytes()))
+    db.close()
+
+    store = Store(data)
+    try:
+        assert int(store.get_meta(Meta.SCHEMA_VERSION)) == SCHEMA_VERSION
+        assert list(store.db.execute("SELECT id, text, embedded FROM passages ORDER BY id")) == [
+            (1, "alpha beta", 1), (2, "gamma  delta", 1)]
+        assert list(store.db.execute("SELECT id, passage_id FROM chunks ORDER BY id")) == [(1, 1), (2, 2), (3, 1), (4, 2)]
+        assert sorted(r[0] for r in store.db.execute("SELECT rowid FROM chunk_vectors")) == [1, 2]
+        assert store.waiting_count() == 0
+        assert store.chunk_rows([3])[3][4] == "alpha beta"
+        assert store.integrity_ok()
+    finally:
+        store.close()
+
+
+def test_passages_are_shared_between_files_and_forgotten_with_the_last(store, tmp_path):
+    store.bind_model("m", 4)
+    folder = store.add_folder(str(tmp_path))
+
+    def record(name, texts):
+        store.record_file(str(tmp_path / name), folder_id=folder, file_type="txt", size=1, mtime=1.0,
+                          content_hash=name, status=FileStatus.INDEXED,
+                          chunks=[NewChunk(i, None, 0, 1, t) for i, t in enumerate(texts)])
+
+    record("a.txt", ["one shared passage", "only in a"])
+    record("b.txt", ["one  shared\npassage", "only in b"])  # the same words, other spacing
+    assert store.passage_count() == 3 and store.waiting_count() == 3
+    rows = store.waiting_passages(10)
+    store.store_vectors("chunk_vectors", rows, np.eye(4, dtype=np.float32)[: len(rows)])
+    assert store.waiting_count() == 0
+    store.remove_files([str(tmp_path / "a.txt")])
+    assert store.passage_count() == 2  # "only in a" went; the shared one stays for b
+    assert count(store, "SELECT count(*) FROM chunk_vectors") == 2
+    record("b.txt", ["something new"])
+    assert store.passage_count() == 1 and store.waiting_count() == 1
+    assert count(store, "SELECT count(*) FROM chunk_vectors") == 0
+
+
+def test_vectors_for_a_passage_that_changed_meanwhile_are_dropped(store, tmp_path):
+    store.bind_model("m", 4)
+    folder = store.add_folder(str(tmp_path))
+    store.record_file(str(tmp_path / "a.txt"), folder_id=folder, file_type="txt", size=1, mtime=1.0,
+                      content_hash="a", status=FileStatus.INDEXED, chunks=[NewChunk(0, None, 0, 1, "first text")])
+    rows = store.waiting_passages(10)
+    store.record_file(str(tmp_path / "a.txt"), folder_id=folder, file_type="txt", size=2, mtime=2.0,
+                      content_hash="b", status=FileStatus.INDEXED, chunks=[NewChunk(0, None, 0, 1, "second text")])
+    assert store.store_vectors("chunk_vectors", rows, np.ones((1, 4), dtype=np.float32)) == 0
+    assert store.waiting_count() == 1
+    assert store.store_vectors("a_table_no_longer_searched", store.waiting_passages(10), np.ones((1, 4))) == 0

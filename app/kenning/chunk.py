@@ -72,9 +72,11 @@ def _pieces(text: str, start: int, end: int, budget: int, count: TokenCounter, l
 
 
 def chunk_document(
-    document: Document, count: TokenCounter, max_tokens: int = 256, overlap_tokens: int = 32
+    document: Document, count: TokenCounter, max_tokens: int = 256, overlap_tokens: int = 32,
+    limit: int | None = None,
 ) -> list[Chunk]:
-    """Chunks of at most `max_tokens` as measured by `count` (which includes special tokens).
+    """Chunks of at most `max_tokens` as measured by `count` (which includes special tokens); at
+    most `limit` of them, from the start of the document.
 
     `count` of a concatenation is close to the sum of its parts for WordPiece and BPE; the packed
     chunk is re-measured, and re-split if it does not fit.
@@ -90,6 +92,8 @@ def chunk_document(
         pieces = _pieces(text, offset, offset + len(section.text), budget, measure)
         for start, end in _pack(pieces, budget, overlap_tokens):
             for a, b in _fit(text, start, end, budget, measure):
+                if limit is not None and len(chunks) >= limit:
+                    return chunks
                 chunks.append(Chunk(len(chunks), section.page, a, b, text[a:b], measure(text[a:b]) + special))
     return chunks
 

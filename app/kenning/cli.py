@@ -121,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("kenning.llama").setLevel(logging.ERROR)
-    if args.command == "watch":  # (the launcher did this already; `main` may be called directly)
-        signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)  # a stop asked for is Ctrl+C: `watch` stops cleanly
     try:
         handlers = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "folders": cmd_folders,
                     "watch": cmd_watch, "models": cmd_models, "pause": cmd_pause, "resume": cmd_pause}
@@ -177,9 +176,10 @@ def cmd_index(engine: Engine, args) -> int:
         print(f"kenning: failed: {path}: {reason}", file=sys.stderr)
     rate = report.chunks / report.seconds if report.seconds else 0.0
     print(
-        f"Indexed {report.indexed} files ({report.chunks} chunks, {rate:.1f} chunks/s) in "
-        f"{report.seconds:.1f} s; {report.unchanged} unchanged, {report.failed} failed, "
-        f"{report.unsupported} unsupported, {report.removed} removed.",
+        f"Indexed {report.indexed} files ({report.chunks} chunks, {rate:.1f} chunks/s; {report.embedded} "
+        f"passages embedded, the rest unchanged or already known) in {report.seconds:.1f} s; "
+        f"{report.unchanged} unchanged, {report.failed} failed, {report.unsupported} unsupported, "
+        f"{report.removed} removed.",
         file=sys.stderr,
     )
     return 0
@@ -281,14 +281,20 @@ def cmd_search(engine: Engine, args) -> int:
                 raise
             print(f"kenning: {query!r}: {exc}", file=sys.stderr)
             results, status = [], 2
-        _print_results(query, results, args.json)
+        _print_results(query, results, args.json, engine.passages_waiting())
     return status
 
 
-def _print_results(query: str, results, as_json: bool) -> None:
+def _print_results(query: str, results, as_json: bool, waiting: int = 0) -> None:
+    """`waiting`: passages found by keyword only so far (their vectors are still being made)."""
     if as_json:
-        print(json.dumps({"query": query, "results": [r.to_json() for r in results]}, ensure_ascii=False), flush=True)
+        answer: dict = {"query": query, "results": [r.to_json() for r in results]}
+        if waiting:
+            answer["passages_waiting"] = waiting
+        print(json.dumps(answer, ensure_ascii=False), flush=True)
         return
+    if waiting:
+        print(f"(Still embedding {waiting:,} passages: some results are found by their words only.)")
     if not results:
         print("No matches.")
     for rank, result in enumerate(results, 1):

@@ -26,6 +26,7 @@ from kenning.errors import ModelError
 from kenning.models.catalogue import ModelSpec
 from kenning.models.gguf_file import read_gguf
 from kenning.models.llama_log import quiet_llama
+from kenning.tokens import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class Embedder:
         self.threads = self.settings.threads or physical_cores()
         self._query: _Context | None = None
         self._setup_lock = threading.Lock()
-        self._vocab = llama_cpp.llama_model_get_vocab(self._model)
+        self.tokenizer = Tokenizer(self.path, spec.document_prefix, llama_cpp.llama_model_get_vocab(self._model))
         # A small model on the CPU runs faster as independent contexts working on different
         # batches than as one context whose threads meet at a barrier after every op (and it
         # degrades gracefully when other programs want the cores). Contexts are capped because
@@ -202,19 +203,11 @@ class Embedder:
 
     def tokenize(self, text: str, special: bool = True) -> list[int]:
         """Token ids from the model's own tokenizer; `special` adds [CLS]/[SEP] or equivalents."""
-        data = text.encode("utf-8", "replace")
-        capacity = len(data) + 8
-        buffer = (self._llama.llama_token * capacity)()
-        count = self._llama.llama_tokenize(self._vocab, data, len(data), buffer, capacity, special, False)
-        if count < 0:  # buffer too small: the negated count is the size needed
-            capacity = -count
-            buffer = (self._llama.llama_token * capacity)()
-            count = self._llama.llama_tokenize(self._vocab, data, len(data), buffer, capacity, special, False)
-        return list(buffer[:count])
+        return self.tokenizer.tokenize(text, special)
 
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes as a document, prefix and special tokens included."""
-        return len(self.tokenize(self.spec.document_prefix + text))
+        return self.tokenizer.count(text)
 
     # -- embedding -------------------------------------------------------------------------
 
@@ -229,6 +222,17 @@ class Embedder:
                     f"text {i} has {len(tokens)} tokens; {self.spec.name} takes at most {self.window}"
                 )
         return self._embed_token_lists(token_lists, progress)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Like `embed_documents`, but a text longer than the window (cut for another model's
+        tokenizer) is embedded as the mean of its windows instead of refused."""
+        try:
+            return self.embed_documents(texts)
+        except TextTooLong:
+            fits = [self.count_tokens(t) <= self.window for t in texts]
+            short = iter(self.embed_documents([t for t, ok in zip(texts, fits) if ok]) if any(fits) else [])
+            return np.asarray([next(short) if ok else self.embed_long_document(t) for t, ok in zip(texts, fits)],
+                              dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         """A query vector. A query longer than the window is embedded in windows and averaged."""

@@ -54,6 +54,8 @@ class Status:
     failures: list[tuple[str, FileStatus, str]]
     dimensions: int | None = None
     model_switch: SwitchState | None = None
+    passages: int = 0  # distinct passage texts (a copy's passages are stored once)
+    passages_waiting: int = 0  # searchable by keyword only, until their vectors are made
 
     def to_json(self) -> dict:
         return {
@@ -71,6 +73,8 @@ class Status:
                 "unsupported": self.files_unsupported,
             },
             "chunks": self.chunks,
+            "passages": self.passages,
+            "passages_waiting": self.passages_waiting,
             "failures": [{"path": p, "status": s.value, "reason": r} for p, s, r in self.failures],
         }
 
@@ -184,15 +188,29 @@ class Engine:
         return self._indexer
 
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> IndexReport:
-        """Index folders and files: new and changed files are read, vanished ones dropped.
-        `should_stop` is asked between files (a pause, a quit)."""
-        return self._indexing().index(paths, progress, should_stop)
+              should_stop: Callable[[], bool] | None = None, embed: bool = True) -> IndexReport:
+        """Index folders and files: new and changed files are read, vanished ones dropped; then
+        (`embed`) every passage still without a vector is embedded. `should_stop` is asked
+        between files and batches (a pause, a quit)."""
+        indexer = self._indexing()
+        report = indexer.index(paths, progress, should_stop)
+        if embed and not report.interrupted:
+            indexer.embed_all(report, progress, should_stop)
+        return report
 
     def update(self, paths: list[str], progress: Callable[[IndexProgress], None] | None = None,
                should_stop: Callable[[], bool] | None = None) -> IndexReport:
         """Bring the given paths (from file-system events or the queue) up to date."""
         return self._indexing().process(paths, progress, should_stop)
+
+    def embed_waiting(self, limit: int = 64) -> int:
+        """The embedding phase: vectors for one batch of passages still waiting for one; returns
+        how many (0 when none wait)."""
+        return self._indexing().embed_waiting(limit)
+
+    def passages_waiting(self) -> int:
+        """Passages found by keyword only so far: their vectors are still to come."""
+        return self._store.waiting_count()
 
     def follow_move(self, old: str, new: str) -> bool:
         """Follow a rename without re-embedding; False when it must be indexed as a new file."""
@@ -330,6 +348,8 @@ class Engine:
             files_empty=counts.get(FileStatus.EMPTY, 0),
             files_unsupported=counts.get(FileStatus.UNSUPPORTED, 0),
             chunks=self._store.chunk_count(),
+            passages=self._store.passage_count(),
+            passages_waiting=self._store.waiting_count(),
             failures=self._store.failures(),
             dimensions=self._store.dimensions,
             model_switch=self._switch.state(),

@@ -1,6 +1,11 @@
 """Indexing: walk folders, skip what has not changed, and run each changed file through
-extract → chunk → embed → store. Each file is committed in its own transaction, so a kill at any
-moment loses at most the files in flight, and the next run resumes where this one stopped.
+extract → chunk (in the sandboxed child) → store, then embed its passages.
+
+Two phases: a file's passages and keywords are committed in one transaction as soon as it is read
+(it is searchable by keyword at once); the embedding phase then gives vectors to the passages
+still waiting, a batch at a time, the first slices of every file before later ones. A passage
+whose text already has a vector (an unchanged paragraph, a copy) is never embedded again. A kill
+at any moment loses at most the file or batch in flight, and the next run resumes.
 """
 
 from __future__ import annotations
@@ -14,27 +19,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from kenning import extract
-from kenning.chunk import Chunk, chunk_document
 from kenning.embed import Embedder
 from kenning.exclude import Exclusions
-from kenning.extract import Document, ExtractionError, UnsupportedFile
+from kenning.extract import ExtractionError, UnsupportedFile
+from kenning.passages import ChunkPlan, FilePassages, read_passages
 from kenning.sandbox import ExtractionSandbox
 from kenning.settings import IndexSettings
 from kenning.store import FileStatus, NewChunk, Store
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH_CHUNKS = 64
+EMBED_BATCH_PASSAGES = 64
 
 
 @dataclass
 class IndexProgress:
+    phase: str = "keywords"  # keywords (reading files) | meaning (embedding their passages)
     files_done: int = 0
     files_total: int = 0
     chunks_done: int = 0
+    passages_done: int = 0  # embedded in this run
+    passages_total: int = 0  # waiting for a vector when the meaning phase began
     current: str = ""
     started: float = field(default_factory=time.monotonic)
 
@@ -53,6 +59,7 @@ class IndexReport:
     removed: int = 0
     renamed: int = 0
     chunks: int = 0
+    embedded: int = 0  # passages given a vector (those unchanged or already known are not)
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -71,8 +78,7 @@ class _Candidate:
 @dataclass
 class _Extracted:
     candidate: _Candidate
-    document: Document
-    chunks: list[Chunk]
+    passages: FilePassages
 
 
 def content_hash(path: str) -> str:
@@ -124,7 +130,9 @@ class Indexer:
         self.settings = settings or IndexSettings()
         self.on_progress: Callable[[IndexProgress], None] = lambda p: None
         self.should_stop: Callable[[], bool] = lambda: False
-        self.window = min(self.settings.chunk_tokens, embedder.window)
+        self.plan = ChunkPlan(str(embedder.path), embedder.spec.document_prefix,
+                              min(self.settings.chunk_tokens, embedder.window), self.settings.overlap_tokens,
+                              self.settings.max_passages)
         self._extraction: ExtractionSandbox | None = None  # the child process, kept between calls
 
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
@@ -148,7 +156,6 @@ class Indexer:
         if not candidates:
             return
         sandbox = self._sandbox()
-        pending: list[_Extracted] = []
         try:
             for i, candidate in enumerate(candidates):
                 if self.should_stop():
@@ -157,23 +164,16 @@ class Indexer:
                         sandbox.close()  # the file submitted next is not wanted now
                     break
                 if i == 0:
-                    sandbox.submit(Path(candidate.path))
+                    sandbox.submit_call(read_passages, candidate.path, self.plan)
                 progress.current = candidate.path
                 extracted = self._finish_extraction(sandbox, candidate, report)
-                if i + 1 < len(candidates):  # the child extracts the next file while we embed
-                    sandbox.submit(Path(candidates[i + 1].path))
+                if i + 1 < len(candidates):  # the child reads the next file while we store this one
+                    sandbox.submit_call(read_passages, candidates[i + 1].path, self.plan)
                 if extracted is not None:
-                    pending.append(extracted)
-                if sum(len(e.chunks) for e in pending) >= EMBED_BATCH_CHUNKS:
-                    progress.chunks_done += self._embed_and_store(pending, report)
-                    pending = []
-                progress.files_done = i + 1 - len(pending)
+                    self._store(extracted, report)
+                    progress.chunks_done += len(extracted.passages.chunks)
+                progress.files_done = i + 1
                 self.on_progress(progress)
-            progress.chunks_done += self._embed_and_store(pending, report)
-            progress.files_done = report.indexed + report.failed + report.unsupported
-            if not report.interrupted:
-                progress.files_done = len(candidates)
-            self.on_progress(progress)
         except BaseException:
             sandbox.close()  # a request may still be in flight: start clean next time
             raise
@@ -324,44 +324,63 @@ class Indexer:
 
     def _finish_extraction(self, sandbox, candidate: _Candidate, report: IndexReport) -> _Extracted | None:
         try:
-            document = sandbox.result()
+            passages: FilePassages = sandbox.result()
         except UnsupportedFile as exc:
             self._record_failure(candidate, FileStatus.UNSUPPORTED, str(exc), report)
             return None
         except ExtractionError as exc:
             self._record_failure(candidate, FileStatus.FAILED, str(exc), report)
             return None
-        if document.is_empty():
+        if passages.empty:
             self._record_failure(candidate, FileStatus.EMPTY, "no text found (an image-only or empty file?)", report)
             return None
-        chunks = chunk_document(
-            document, self.embedder.count_tokens, self.window, self.settings.overlap_tokens
-        )
-        return _Extracted(candidate, document, chunks)
+        return _Extracted(candidate, passages)
 
-    def _embed_and_store(self, batch: list[_Extracted], report: IndexReport) -> int:
-        texts = [chunk.text for item in batch for chunk in item.chunks]
-        if not texts:
-            return 0
-        vectors = self.embedder.embed_documents(texts)
-        offset = 0
-        for item in batch:
-            own = vectors[offset : offset + len(item.chunks)]
-            offset += len(item.chunks)
-            self._store(item, own)
-            report.indexed += 1
-            report.chunks += len(item.chunks)
-        return len(texts)
-
-    def _store(self, item: _Extracted, vectors: np.ndarray) -> None:
+    def _store(self, item: _Extracted, report: IndexReport) -> None:
+        """The keyword phase of one file: its chunks, passages and keywords, in one transaction."""
+        passages = item.passages
         self._record(
             item.candidate,
             FileStatus.INDEXED,
-            title=item.document.title,
-            author=item.document.author,
-            chunks=[NewChunk(k.ordinal, k.page, k.char_start, k.char_end, k.text) for k in item.chunks],
-            vectors=vectors,
+            error=passages.note,
+            title=passages.title,
+            author=passages.author,
+            chunks=[NewChunk(k.ordinal, k.page, k.char_start, k.char_end, k.text) for k in passages.chunks],
         )
+        report.indexed += 1
+        report.chunks += len(passages.chunks)
+        if passages.note:
+            report.warnings.append(f"{item.candidate.path}: {passages.note}")
+
+    # -- the embedding phase ----------------------------------------------------------------
+
+    def embed_all(self, report: IndexReport, progress: Callable[[IndexProgress], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> None:
+        """The meaning phase to its end (or until `should_stop`): every waiting passage embedded."""
+        started = time.monotonic()
+        state = IndexProgress(phase="meaning", passages_total=self.store.waiting_count())
+        while not (should_stop and should_stop()):
+            done = self.embed_waiting()
+            if not done:
+                break
+            state.passages_done += done
+            report.embedded += done
+            if progress:
+                progress(state)
+        else:
+            report.interrupted = True
+        report.seconds += time.monotonic() - started
+
+    def embed_waiting(self, limit: int = EMBED_BATCH_PASSAGES) -> int:
+        """Vectors for one batch of the passages still waiting; returns how many were embedded
+        (0 when none wait)."""
+        table = self.store.vector_table
+        rows = self.store.waiting_passages(limit)
+        if not rows:
+            return 0
+        vectors = self.embedder.embed_passages([text for _, text in rows])
+        self.store.store_vectors(table, rows, vectors)
+        return len(rows)
 
     def _record(self, c: _Candidate, status: FileStatus, **details) -> None:
         self.store.record_file(

@@ -5,18 +5,16 @@ exit, not a kill. The command itself is in `cli.py`."""
 from __future__ import annotations
 
 import signal
-import sys
 
 
-def _interrupt(*_signal_args) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops Kenning as cleanly as Ctrl+C
+def _stop_before_start(*_signal_args) -> None:
+    # Nothing has started yet, so there is nothing to clean up. (A KeyboardInterrupt raised inside
+    # an extension module's import can make Python end itself with SIGINT instead of exiting.)
+    raise SystemExit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        from kenning.cli import main as run
-    except KeyboardInterrupt:
-        print("kenning: interrupted", file=sys.stderr)
-        return 130
+    signal.signal(signal.SIGTERM, _stop_before_start)
+    from kenning.cli import main as run  # `watch` then takes SIGTERM as Ctrl+C: a clean stop
+
     return run(argv)

@@ -30,21 +30,23 @@ class ProgressLine:
         print(text, file=self.stream, flush=True)
 
     def index(self, p: IndexProgress) -> None:
+        """Reading files (keywords), then embedding their passages (meaning)."""
+        if p.phase == "meaning":
+            done, total, unit, rate_of = p.passages_done, p.passages_total, "passages embedded", p.passages_done
+        else:
+            done, total, unit, rate_of = p.files_done, p.files_total, "files read", p.chunks_done
         now = time.monotonic()
-        if not self.enabled or (now - self._last < self.min_interval and p.files_done < p.files_total):
+        if not self.enabled or (now - self._last < self.min_interval and done < total):
             return
         self._last = now
         width = shutil.get_terminal_size((80, 20)).columns
-        rate = p.chunks_done / p.elapsed if p.elapsed > 0 else 0.0
-        fraction = p.files_done / p.files_total if p.files_total else 1.0
+        rate = rate_of / p.elapsed if p.elapsed > 0 else 0.0
+        fraction = min(1.0, done / total) if total else 1.0
         eta = (p.elapsed / fraction - p.elapsed) if 0 < fraction < 1 else 0.0
-        bar_width = 20
-        filled = int(bar_width * fraction)
-        head = (
-            f"[{'#' * filled}{'.' * (bar_width - filled)}] {p.files_done}/{p.files_total} files "
-            f"{rate:5.1f} chunks/s ETA {_duration(eta)} "
-        )
-        name = p.current[-max(0, width - len(head) - 1):] if p.current else ""
+        filled = int(20 * fraction)
+        head = (f"[{'#' * filled}{'.' * (20 - filled)}] {done}/{total} {unit} "
+                f"{rate:5.1f} passages/s ETA {_duration(eta)} ")
+        name = p.current[-max(0, width - len(head) - 1):] if p.current and p.phase != "meaning" else ""
         self.stream.write("\r" + (head + name)[: width - 1].ljust(width - 1))
         self.stream.flush()
         self._drawn = True

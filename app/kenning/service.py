@@ -143,7 +143,7 @@ class Service:
         self.status.message = "checking folders for changes"
         self._publish(force=True)
         paths = [Path(folder) for folder in folders if os.path.isdir(folder)]
-        report = engine.index(paths, self._on_progress, self._should_yield) if paths else None
+        report = engine.index(paths, self._on_progress, self._should_yield, embed=False) if paths else None
         if report is not None:
             self._merge(report)
         self._reconciled = report is None or not report.interrupted
@@ -186,6 +186,7 @@ class Service:
             return
         queued = engine.queued_count()
         self.status.queued = queued
+        waiting = 0 if paused or queued else engine.passages_waiting()
         switching = engine.model_switch_pending()
         if paused:
             self.status.state = ServiceState.PAUSED
@@ -204,16 +205,30 @@ class Service:
             engine.dequeue(batch)  # after the files are committed: a crash redoes them, no loss
             self.status.queued = engine.queued_count()
             self.status.message = ""
+        elif waiting:
+            self._embed(engine, waiting)
         elif switching:
             self._switch_models(engine)
         else:
             self.status.state, self.status.current, self.status.eta_s = ServiceState.IDLE, "", None
         self._publish()
-        if (paused or not queued) and not (switching and not paused):
+        if (paused or not queued) and not waiting and not (switching and not paused):
             due = self.settler.next_due()
             wait = 0.5 if due is None else max(0.01, min(0.5, due - time.monotonic()))
             self.settler.wakeup.wait(wait)
             self.settler.wakeup.clear()
+
+    def _embed(self, engine: Engine, waiting: int) -> None:
+        """A batch of the meaning phase: the files are searchable by keyword already."""
+        self.status.state, self.status.current = ServiceState.INDEXING, ""
+        self.status.message = f"embedding passages: {waiting:,} to go"
+        try:
+            engine.embed_waiting()
+        except Exception as exc:  # e.g. the model file went missing: say so, retry later
+            log.exception("embedding failed; retrying in %s s", RETRY_S)
+            self._fail(f"embedding failed: {exc}")
+            return
+        self.status.message = ""
 
     def _fail(self, message: str) -> None:
         """Say why work stopped, then wait before trying again (the work stays queued)."""
@@ -264,7 +279,7 @@ class Service:
                        if changed_global or self._exclusions[1].get(f) != patterns]
             existing = [Path(f) for f in folders if os.path.isdir(f)]
             if existing:
-                report = engine.index(existing, self._on_progress, self._should_yield)
+                report = engine.index(existing, self._on_progress, self._should_yield, embed=False)
                 self._merge(report)
                 if report.interrupted:
                     return  # applied again on the next round

@@ -27,6 +27,7 @@ class IndexSettings:
     memory_mb: int | None = 4096  # the extraction child's address-space limit
     chunk_tokens: int = 256  # passage size, in the model's tokens (capped at its window)
     overlap_tokens: int = 32
+    max_passages: int = 10_000  # per file: the rest of a longer file is reported, not indexed
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Settings:
     chunk_tokens: int = IndexSettings.chunk_tokens
     max_file_mb: float = IndexSettings.max_file_mb
     timeout_s: float = IndexSettings.timeout_s
+    max_passages: int = IndexSettings.max_passages
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -66,7 +68,8 @@ class Settings:
             tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
     def index_settings(self) -> IndexSettings:
-        return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens)
+        return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens,
+                             max_passages=self.max_passages)
 
     def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag

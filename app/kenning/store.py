@@ -1,19 +1,27 @@
 """Storage stage: one SQLite database per data directory, through apsw (which can load extensions
 on every Python, unlike many builds of the standard `sqlite3`).
 
-Tables: folders, files, chunks; `chunk_fts` (FTS5, contentless) for BM25 and a sqlite-vec vec0
-table (cosine) for the embeddings, both keyed by chunk id. The vector table searched is named in
-meta `vector_table` (`chunk_vectors` at first): a model switch builds the next one beside it
-(switch.py). A file's chunks are replaced in one transaction, so readers (and a crash) see each
-file either fully old or fully new. Transactions nest: an inner `transaction()` is a SAVEPOINT.
+Tables: folders, files, chunks (a file's passages: page and character span) and passages (each
+distinct passage text once, whatever files hold it). `chunk_fts` (FTS5, contentless) indexes the
+chunks for BM25; a sqlite-vec vec0 table (cosine) holds one vector per passage, so a passage that
+is unchanged, moved or copied is never embedded again. The vector table searched is named in meta
+`vector_table` (`chunk_vectors` at first): a model switch builds the next one beside it
+(switch.py).
+
+Indexing runs in two phases: a file's chunks, passages and keywords are written in one
+transaction (searchable by keyword at once), and passages still without a vector wait for the
+embedding phase, which takes them a batch at a time: first slices of every file before later ones
+(`slice`), recently modified files first (`priority`). Readers and a crash see each file either
+fully old or fully new. Transactions nest: an inner `transaction()` is a SAVEPOINT.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -31,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DATABASE_NAME = "kenning.sqlite3"
 REMOVE_BATCH_FILES = 200  # files forgotten per transaction when a folder is removed
+SLICE_PASSAGES = 32  # a long file's passages are embedded this many at a time, between other files
 
 
 class FileStatus(str, Enum):
@@ -67,8 +76,50 @@ class Meta(str, Enum):
         return self.value
 
 
+def passage_hash(text: str) -> bytes:
+    """What makes two passages the same: their words, whatever the spacing between them."""
+    return hashlib.blake2b(" ".join(text.split()).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _passages_from_chunks(db: apsw.Connection) -> None:
+    """Schema 4: each distinct chunk text becomes one passage, numbered as its first chunk, so the
+    vectors already stored (by chunk id) stay valid for it; duplicates' vectors are dropped."""
+    db.execute("""
+    CREATE TABLE passages (
+        id INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        slice INTEGER NOT NULL DEFAULT 0,
+        priority REAL NOT NULL DEFAULT 0,
+        embedded INTEGER NOT NULL DEFAULT 0
+    );
+    ALTER TABLE chunks ADD COLUMN passage_id INTEGER;
+    """)
+    bound = db.execute("SELECT 1 FROM meta WHERE key = 'model'").fetchone() is not None
+    tables = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%vec0(%'")]
+    first: dict[bytes, int] = {}
+    rows = list(db.execute("SELECT c.id, c.ordinal, c.text, f.mtime FROM chunks c JOIN files f ON f.id = c.file_id "
+                           "ORDER BY c.id"))
+    for chunk_id, ordinal, text, mtime in rows:
+        digest = passage_hash(text)
+        if digest in first:
+            for table in tables:
+                db.execute(f"DELETE FROM {table} WHERE rowid = ?", (chunk_id,))
+        else:
+            first[digest] = chunk_id
+            db.execute("INSERT INTO passages(id, hash, text, slice, priority, embedded) VALUES (?,?,?,?,?,?)",
+                       (chunk_id, digest, text, ordinal // SLICE_PASSAGES, mtime, int(bound)))
+        db.execute("UPDATE chunks SET passage_id = ? WHERE id = ?", (first[digest], chunk_id))
+    db.execute("""
+    ALTER TABLE chunks DROP COLUMN text;
+    CREATE INDEX chunks_passage ON chunks(passage_id);
+    CREATE INDEX passages_waiting ON passages(slice, priority DESC) WHERE NOT embedded;
+    """)
+
+
 # Named migrations, applied in order; meta schema_version counts those applied.
-_MIGRATIONS: tuple[tuple[str, str], ...] = (
+_MIGRATIONS: tuple[tuple[str, str | Callable[[apsw.Connection], None]], ...] = (
     ("folders, files, chunks, FTS5", """
     CREATE TABLE folders (
         id INTEGER PRIMARY KEY,
@@ -119,6 +170,7 @@ _MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("folders being removed", """
     ALTER TABLE folders ADD COLUMN removing INTEGER NOT NULL DEFAULT 0;
     """),
+    ("passages: one vector per distinct text, embedded after the keywords", _passages_from_chunks),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -199,9 +251,12 @@ class Store:
                     f"{self.path}: made by a newer Kenning (schema {version}); please update Kenning"
                 )
             for step in range(version, SCHEMA_VERSION):
-                name, sql = _MIGRATIONS[step]
+                name, change = _MIGRATIONS[step]
                 log.info("migrating %s: %s", self.path, name)
-                self.db.execute(sql)
+                if callable(change):
+                    change(self.db)
+                else:
+                    self.db.execute(change)
                 self.set_meta(Meta.SCHEMA_VERSION, str(step + 1))
 
     @contextmanager
@@ -458,8 +513,9 @@ class Store:
         with self.transaction():
             replaced = self.file(new_path)
             if replaced is not None and new_path != old_path:
-                self._delete_chunks(replaced.id, self.vector_tables())
+                released = self._delete_chunks(replaced.id)
                 self.db.execute("DELETE FROM files WHERE id = ?", (replaced.id,))
+                self._release(released)
             self.db.execute(
                 "UPDATE files SET path = ?, folder_id = ?, size = ?, mtime = ?, file_type = ? WHERE path = ?",
                 (new_path, folder_id, size, mtime, file_type, old_path),
@@ -485,11 +541,11 @@ class Store:
         chunks: Sequence[NewChunk] = (),
         vectors: np.ndarray | None = None,
     ) -> int:
-        """Replace everything known about `path` in one transaction."""
+        """Replace everything known about `path` in one transaction. Its passages wait for their
+        vectors unless `vectors` (one per chunk) are given, or the same text already has one."""
         with self.transaction():
             old = self.file(path)
-            if old is not None:
-                self._delete_chunks(old.id, self.vector_tables())
+            released = self._delete_chunks(old.id) if old is not None else []
             self.db.execute(
                 "INSERT INTO files(path, folder_id, file_type, size, mtime, content_hash, status, "
                 "error, title, author, chunk_count, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -502,34 +558,100 @@ class Store:
                  author, len(chunks), time.time()),
             )
             file_id = self.value("SELECT id FROM files WHERE path = ?", (path,))
-            self._insert_chunks(file_id, title or Path(path).stem, chunks, vectors)
+            passages = self._insert_chunks(file_id, title or Path(path).stem, chunks, mtime)
+            self._release(released)
+            if vectors is not None:
+                self.store_vectors(self.vector_table, [(p, c.text) for p, c in zip(passages, chunks)], vectors)
         return file_id
 
-    def _insert_chunks(self, file_id, title, chunks: Sequence[NewChunk], vectors) -> None:
-        vector_table = self.vector_table
-        for chunk, vector in zip(chunks, vectors if vectors is not None else [None] * len(chunks)):
-            self.db.execute(
-                "INSERT INTO chunks(file_id, ordinal, page, char_start, char_end, text) "
-                "VALUES (?,?,?,?,?,?)",
-                (file_id, chunk.ordinal, chunk.page, chunk.char_start, chunk.char_end, chunk.text),
+    def _insert_chunks(self, file_id: int, title: str, chunks: Sequence[NewChunk], mtime: float) -> list[int]:
+        """Insert the chunks, each with its passage (found by its text, else added to wait for a
+        vector); returns the passage ids."""
+        passages = []
+        for chunk in chunks:
+            passage = self.value(
+                "INSERT INTO passages(hash, text, slice, priority) VALUES (?, ?, ?, ?) ON CONFLICT(hash) "
+                "DO UPDATE SET slice = min(slice, excluded.slice), priority = max(priority, excluded.priority) "
+                "RETURNING id",
+                (passage_hash(chunk.text), chunk.text, chunk.ordinal // SLICE_PASSAGES, mtime),
             )
-            chunk_id = self.db.last_insert_rowid()
             self.db.execute(
-                "INSERT INTO chunk_fts(rowid, text, title) VALUES (?, ?, ?)", (chunk_id, chunk.text, title)
+                "INSERT INTO chunks(file_id, ordinal, page, char_start, char_end, passage_id) VALUES (?,?,?,?,?,?)",
+                (file_id, chunk.ordinal, chunk.page, chunk.char_start, chunk.char_end, passage),
             )
-            if vector is not None:
-                self.db.execute(
-                    f"INSERT INTO {vector_table}(rowid, embedding) VALUES (?, ?)",
-                    (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()),
-                )
+            self.db.execute("INSERT INTO chunk_fts(rowid, text, title) VALUES (?, ?, ?)",
+                            (self.db.last_insert_rowid(), chunk.text, title))
+            passages.append(passage)
+        return passages
 
-    def _delete_chunks(self, file_id: int, vector_tables: list[str]) -> None:
-        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
-        for chunk_id in ids:
+    def _delete_chunks(self, file_id: int) -> list[int]:
+        """Delete a file's chunks and their keywords; returns the passages they used."""
+        rows = list(self.db.execute("SELECT id, passage_id FROM chunks WHERE file_id = ?", (file_id,)))
+        for chunk_id, _ in rows:
             self.db.execute("DELETE FROM chunk_fts WHERE rowid = ?", (chunk_id,))
-            for table in vector_tables:
-                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (chunk_id,))
         self.db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+        return sorted({passage for _, passage in rows})
+
+    def _release(self, passages: Iterable[int], vector_tables: list[str] | None = None) -> None:
+        """Forget the given passages that no chunk uses any more, with their vectors."""
+        tables = self.vector_tables() if vector_tables is None else vector_tables
+        for passage in passages:
+            if self.db.execute("SELECT 1 FROM chunks WHERE passage_id = ? LIMIT 1", (passage,)).fetchone():
+                continue
+            self.db.execute("DELETE FROM passages WHERE id = ?", (passage,))
+            for table in tables:
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
+
+    # -- the embedding phase -----------------------------------------------------------------
+
+    def waiting_passages(self, limit: int) -> list[tuple[int, str]]:
+        """(id, text) of the next passages without a vector: first slices first, newest files first."""
+        return list(self.db.execute(
+            "SELECT id, text FROM passages WHERE NOT embedded ORDER BY slice, priority DESC LIMIT ?", (limit,)))
+
+    def has_waiting_passages(self) -> bool:
+        return self.db.execute("SELECT 1 FROM passages WHERE NOT embedded LIMIT 1").fetchone() is not None
+
+    def without_vectors(self, chunk_ids: Sequence[int]) -> set[int]:
+        """Those of `chunk_ids` whose passage has no vector yet."""
+        if not chunk_ids:
+            return set()
+        marks = ",".join("?" * len(chunk_ids))
+        return {r[0] for r in self.db.execute(
+            f"SELECT c.id FROM chunks c JOIN passages p ON p.id = c.passage_id WHERE c.id IN ({marks}) "
+            "AND NOT p.embedded", tuple(chunk_ids))}
+
+    def waiting_count(self) -> int:
+        return self.value("SELECT count(*) FROM passages WHERE NOT embedded")
+
+    def passage_count(self) -> int:
+        return self.value("SELECT count(*) FROM passages")
+
+    def store_vectors(self, table: str, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> int:
+        """Vectors for passages (id, the text they were made from), into the searched `table`;
+        a passage gone or changed meanwhile is skipped, and so is everything if the searched table
+        is no longer `table` (a model switch completed). Returns how many were stored."""
+        stored = 0
+        with self.transaction():
+            if self.model_name is None or self.vector_table != table:
+                return 0
+            for (passage, text), vector in zip(rows, vectors):
+                row = self.db.execute("SELECT text, embedded FROM passages WHERE id = ?", (passage,)).fetchone()
+                if row is None or row[0] != text:
+                    continue
+                if row[1]:  # already there (a copy of this text was embedded meanwhile)
+                    continue
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
+                self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
+                                (passage, np.asarray(vector, dtype=np.float32).tobytes()))
+                self.db.execute("UPDATE passages SET embedded = 1 WHERE id = ?", (passage,))
+                stored += 1
+        return stored
+
+    def mark_all_embedded(self) -> None:
+        """Every passage has a vector in the searched table (a model switch just completed)."""
+        with self.transaction():
+            self.db.execute("UPDATE passages SET embedded = 1 WHERE NOT embedded")
 
     def remove_files(self, paths: Iterable[str]) -> int:
         removed = 0
@@ -538,7 +660,7 @@ class Store:
             for path in paths:
                 record = self.file(path)
                 if record is not None:
-                    self._delete_chunks(record.id, vector_tables)
+                    self._release(self._delete_chunks(record.id), vector_tables)
                     self.db.execute("DELETE FROM files WHERE id = ?", (record.id,))
                     removed += 1
         return removed
@@ -546,7 +668,7 @@ class Store:
     # -- reads for search and status -------------------------------------------------------
 
     def vector_candidates(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine distance) of the k nearest chunks."""
+        """(passage id, cosine distance) of the k nearest passages."""
         if self.model_name is None:
             return []
         return list(
@@ -566,14 +688,22 @@ class Store:
             )
         )
 
+    def chunks_of(self, passages: Sequence[int]) -> list[tuple[int, int]]:
+        """(passage id, chunk id) of every chunk using one of `passages`."""
+        if not passages:
+            return []
+        marks = ",".join("?" * len(passages))
+        return list(self.db.execute(f"SELECT passage_id, id FROM chunks WHERE passage_id IN ({marks})", tuple(passages)))
+
     def chunk_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
-        """chunk id -> (file path, file type, mtime, page, text, char_start, char_end)."""
+        """chunk id -> (file path, file type, mtime, page, text, char_start, char_end, embedded)."""
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
         rows = self.db.execute(
-            "SELECT c.id, f.path, f.file_type, f.mtime, c.page, c.text, c.char_start, c.char_end "
-            f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+            "SELECT c.id, f.path, f.file_type, f.mtime, c.page, p.text, c.char_start, c.char_end, p.embedded "
+            f"FROM chunks c JOIN files f ON f.id = c.file_id JOIN passages p ON p.id = c.passage_id "
+            f"WHERE c.id IN ({marks})",
             tuple(chunk_ids),
         )
         return {row[0]: row[1:] for row in rows}
@@ -585,9 +715,11 @@ class Store:
         return self.value("SELECT count(*) FROM chunks")
 
     def failures(self) -> list[tuple[str, FileStatus, str]]:
+        """Files that could not be read, and files indexed only in part, with the reason."""
         marks = ",".join("?" * len(PROBLEM_STATUSES))
         return [(path, FileStatus(status), error) for path, status, error in self.db.execute(
-            f"SELECT path, status, error FROM files WHERE status IN ({marks}) ORDER BY path",
+            f"SELECT path, status, error FROM files WHERE status IN ({marks}) "
+            "OR (status = 'indexed' AND error IS NOT NULL) ORDER BY path",
             [s.value for s in PROBLEM_STATUSES])]
 
     def size_bytes(self) -> int:

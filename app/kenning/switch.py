@@ -2,7 +2,7 @@
 
 The new model's vectors are built in a second vector table beside the one searched, a batch at a
 time (each batch one transaction, so a kill loses at most a batch and the work resumes). When every
-chunk has a new vector, one transaction makes the new table the searched one and drops the old.
+passage has a new vector, one transaction makes the new table the searched one and drops the old.
 Cancelling drops the new table; the old index is never touched before the switch.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kenning.embed import Embedder, EmbedderSettings, TextTooLong, output_dimensions
+from kenning.embed import Embedder, EmbedderSettings, output_dimensions
 from kenning.errors import KenningError
 from kenning.models.catalogue import CATALOGUE
 from kenning.models.library import ModelLibrary
@@ -84,7 +84,7 @@ class ModelSwitch:
         if target is None:
             return False
         model, dimensions, table = target
-        rows = self.tables.chunks(table, batch)
+        rows = self.tables.passages(table, batch)
         if not rows:
             done = self.tables.complete()
             if done:
@@ -92,7 +92,7 @@ class ModelSwitch:
                 self.close()
             return done
         embedder = self._load(model, dimensions)
-        self.tables.add(table, rows, _embed(embedder, [text for _, text in rows]))
+        self.tables.add(table, rows, embedder.embed_passages([text for _, text in rows]))
         return False
 
     def run(self, progress: Callable[[SwitchState], None] | None = None,
@@ -126,18 +126,6 @@ class ModelSwitch:
                                         self.settings.batch_tokens, dimensions)
             current = self._embedder = Embedder(installed.path, installed.spec, settings, verified=True)
         return current
-
-
-def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    try:
-        return embedder.embed_documents(texts)
-    except TextTooLong:  # chunks cut for the old model's tokenizer may not fit the new one
-        fits = [embedder.count_tokens(t) <= embedder.window for t in texts]
-        short = embedder.embed_documents([t for t, ok in zip(texts, fits) if ok]) if any(fits) else np.zeros((0, 1))
-        result, short_iter = [], iter(short)
-        for text, ok in zip(texts, fits):
-            result.append(next(short_iter) if ok else embedder.embed_long_document(text))
-        return np.asarray(result, dtype=np.float32)
 
 
 _SWITCH_KEYS = (Meta.NEXT_MODEL, Meta.NEXT_DIMENSIONS, Meta.NEXT_TABLE, Meta.NEXT_CURSOR, Meta.NEXT_DONE)
@@ -188,42 +176,42 @@ class SwitchTables:
         self.store.delete_meta(_SWITCH_KEYS)
 
     def progress(self) -> tuple[int, int]:
-        """(chunks with vectors of the new model, all chunks)."""
-        return int(self.store.get_meta(Meta.NEXT_DONE) or 0), self.store.chunk_count()
+        """(passages with vectors of the new model, all passages)."""
+        return int(self.store.get_meta(Meta.NEXT_DONE) or 0), self.store.passage_count()
 
-    def chunks(self, table: str, limit: int) -> list[tuple[int, str]]:
-        """The next chunks (id, text) still lacking vectors in the switch's `table`: first in id
+    def passages(self, table: str, limit: int) -> list[tuple[int, str]]:
+        """The next passages (id, text) still lacking vectors in the switch's `table`: first in id
         order from where the last batch stopped, then any added behind that point meanwhile."""
         with self.store.snapshot():
-            return self._chunks(table, limit)
+            return self._passages(table, limit)
 
-    def _chunks(self, table: str, limit: int) -> list[tuple[int, str]]:
+    def _passages(self, table: str, limit: int) -> list[tuple[int, str]]:
         if self.store.get_meta(Meta.NEXT_TABLE) != table:
             return []
         cursor = int(self.store.get_meta(Meta.NEXT_CURSOR) or 0)
         rows = list(self.db.execute(
-            "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
+            "SELECT id, text FROM passages WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
         if rows:
             return rows
         return list(self.db.execute(
-            f"SELECT c.id, c.text FROM chunks c WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} v WHERE v.rowid = c.id) ORDER BY c.id LIMIT ?", (limit,)))
+            f"SELECT p.id, p.text FROM passages p WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} v WHERE v.rowid = p.id) ORDER BY p.id LIMIT ?", (limit,)))
 
     def add(self, table: str, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
-        """Store new-model vectors for chunks that still hold the text they were made from (the
-        indexer may have replaced a file meanwhile), unless the switch they were made for has
+        """Store new-model vectors for passages that still exist with the text they were made from
+        (the indexer may have replaced a file meanwhile), unless the switch they were made for has
         been cancelled or replaced meanwhile."""
         with self.store.transaction():
             if self.store.get_meta(Meta.NEXT_TABLE) != table:
                 return
             added = 0
-            for (chunk_id, text), vector in zip(rows, vectors):
-                row = self.db.execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+            for (passage, text), vector in zip(rows, vectors):
+                row = self.db.execute("SELECT text FROM passages WHERE id = ?", (passage,)).fetchone()
                 if row is None or row[0] != text:
                     continue
-                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (chunk_id,))
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
                 self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
-                                (chunk_id, np.asarray(vector, dtype=np.float32).tobytes()))
+                                (passage, np.asarray(vector, dtype=np.float32).tobytes()))
                 added += 1
             cursor = max(int(self.store.get_meta(Meta.NEXT_CURSOR) or 0), max((r[0] for r in rows), default=0))
             self.store.set_meta(Meta.NEXT_CURSOR, str(cursor))
@@ -231,12 +219,13 @@ class SwitchTables:
 
     def complete(self) -> bool:
         """Make the new vectors the ones searched, in one transaction, and drop the old ones;
-        False (nothing changed) while some chunk still lacks a new vector."""
+        False (nothing changed) while some passage still lacks a new vector."""
         with self.store.transaction():
             target = self.table()
-            if target is None or self._chunks(target[2], 1):
+            if target is None or self._passages(target[2], 1):
                 return False
             self.store.use_vector_table(*target)
+            self.store.mark_all_embedded()
             self.store.delete_meta(_SWITCH_KEYS)
         self.store.release_free_pages()
         return True
