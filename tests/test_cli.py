@@ -128,7 +128,7 @@ def test_folders_exclusions_and_service_commands(data_dir, tmp_path):
     assert [Path(r["path"]).name for r in found] == ["keep.txt"]
     why = kenning(data_dir, "status", "--why", str(docs / "drafts" / "skip.txt")).stdout
     assert "excluded" in why and "drafts/" in why
-    assert "not excluded" in kenning(data_dir, "status", "--why", str(docs / "keep.txt")).stdout
+    assert "indexed: 1 passages" in kenning(data_dir, "status", "--why", str(docs / "keep.txt")).stdout
     assert "Service:  not running" in kenning(data_dir, "status").stdout
     assert "paused" in kenning(data_dir, "pause").stdout
     assert "resumed" in kenning(data_dir, "resume").stdout

@@ -93,7 +93,7 @@ def test_removing_a_folder_goes_in_batches_and_an_interrupted_one_is_finished(st
     fill(store, docs, files=450, chunks_per_file=3, dimensions=8)
     store.enqueue([(str(docs / "queued.txt"), 1.0)])
     batches = []
-    original = store.remove_files
+    original = store._remove_stored
 
     def interrupted(paths):
         batches.append(len(paths))
@@ -101,7 +101,7 @@ def test_removing_a_folder_goes_in_batches_and_an_interrupted_one_is_finished(st
             raise KeyboardInterrupt  # a kill half-way
         return original(paths)
 
-    monkeypatch.setattr(store, "remove_files", interrupted)
+    monkeypatch.setattr(store, "_remove_stored", interrupted)
     with pytest.raises(KeyboardInterrupt):
         store.remove_folder(str(docs))
     monkeypatch.undo()

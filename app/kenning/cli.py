@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import time
@@ -27,13 +28,21 @@ from kenning.errors import KenningError, QueryError
 from kenning.models.catalogue import CATALOGUE
 from kenning.paths import default_data_dir
 from kenning.progress import ProgressLine
-from kenning.search import Filters, parse_date
+from kenning.search import MAX_RESULTS, Filters, parse_date
 from kenning.service import Service
 from kenning.service_status import ServiceLock, ServiceState
 from kenning.settings import GPU_CHOICES, Settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json(value, **options) -> str:
+    """JSON text; a file name with bytes that are not UTF-8 keeps them as \\udcXX escapes, which
+    any JSON reader turns back into the same (surrogate-escaped) string."""
+    text = json.dumps(value, ensure_ascii=False, **{k: v for k, v in options.items() if k != "ensure_ascii"})
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class _VersionAction(argparse.Action):
@@ -62,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="search the index (interactive when no query is given)")
     search.add_argument("query", nargs="?")
     search.add_argument("--json", action="store_true", help="one JSON object per query per line")
-    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--limit", type=_positive, default=10,
+                        help=f"how many files to show (default 10, at most {MAX_RESULTS:,})")
     search.add_argument("--batch", help="file with one query per line ('-' for stdin)")
     search.add_argument("--folder", help="only files under this folder")
     search.add_argument("--type", action="append", default=[], help="only this file type (pdf, docx, ...); repeatable")
@@ -114,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a name with bytes that are not text prints them as "?"
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -172,6 +185,8 @@ def cmd_index(engine: Engine, args) -> int:
         lock.release()
     for warning in report.warnings:
         print(f"kenning: warning: {warning}", file=sys.stderr)
+    for path, reason in report.skipped:
+        print(f"kenning: skipped: {path}: {reason}", file=sys.stderr)
     for path, reason in report.failures:
         print(f"kenning: failed: {path}: {reason}", file=sys.stderr)
     rate = report.chunks / report.seconds if report.seconds else 0.0
@@ -207,7 +222,7 @@ def cmd_folders(engine: Engine, args) -> int:
     else:
         folders = engine.folders()
         if args.json:
-            print(json.dumps([vars(f) | {"exclude": list(f.exclude)} for f in folders], ensure_ascii=False, indent=2))
+            print(_json([vars(f) | {"exclude": list(f.exclude)} for f in folders], ensure_ascii=False, indent=2))
         for folder in [] if args.json else folders:
             excluded = f"; excludes {', '.join(folder.exclude)}" if folder.exclude else ""
             print(f"{folder.path}: {folder.files} files, {folder.failed} problems{excluded}")
@@ -265,7 +280,21 @@ def _queries(args) -> list[str] | None:
     return None
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def cmd_search(engine: Engine, args) -> int:
+    if args.limit > MAX_RESULTS:
+        print(f"kenning: showing at most {MAX_RESULTS:,} results (--limit {args.limit:,} asked for more)",
+              file=sys.stderr)
+        args.limit = MAX_RESULTS
     filters = _filters(args)
     queries = _queries(args)
     if queries is None:
@@ -291,7 +320,7 @@ def _print_results(query: str, results, as_json: bool, waiting: int = 0) -> None
         answer: dict = {"query": query, "results": [r.to_json() for r in results]}
         if waiting:
             answer["passages_waiting"] = waiting
-        print(json.dumps(answer, ensure_ascii=False), flush=True)
+        print(_json(answer, ensure_ascii=False), flush=True)
         return
     if waiting:
         print(f"(Still embedding {waiting:,} passages: some results are found by their words only.)")
@@ -323,13 +352,12 @@ def _interactive(engine: Engine, args, filters: Filters) -> int:
 
 def cmd_status(engine: Engine, args) -> int:
     if args.why:
-        reason = engine.why_excluded(args.why)
-        print(f"{args.why}: {'excluded: ' + reason if reason else 'not excluded'}")
+        print(f"{args.why}: {engine.explain(args.why)}")
         return 0
     status = engine.status()
     service = engine.service_status()
     if args.json:
-        print(json.dumps(status.to_json() | {"service": service.to_json() if service else None},
+        print(_json(status.to_json() | {"service": service.to_json() if service else None},
                          ensure_ascii=False, indent=2))
         return 0
     from kenning.embed import backend_summary
@@ -362,6 +390,10 @@ def cmd_status(engine: Engine, args) -> int:
     if status.failures:
         print("Problems:")
         for path, _state, reason in status.failures:
+            print(f"  {path}: {reason}")
+    if status.skipped:
+        print("Left out while scanning:")
+        for path, reason in status.skipped:
             print(f"  {path}: {reason}")
     return 0
 

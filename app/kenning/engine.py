@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kenning.embed import Embedder, EmbedderSettings
@@ -56,6 +56,7 @@ class Status:
     model_switch: SwitchState | None = None
     passages: int = 0  # distinct passage texts (a copy's passages are stored once)
     passages_waiting: int = 0  # searchable by keyword only, until their vectors are made
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left out by the last scans
 
     def to_json(self) -> dict:
         return {
@@ -76,6 +77,7 @@ class Status:
             "passages": self.passages,
             "passages_waiting": self.passages_waiting,
             "failures": [{"path": p, "status": s.value, "reason": r} for p, s, r in self.failures],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
         }
 
 
@@ -323,6 +325,27 @@ class Engine:
                 return exclusions.why(target, folder)
         return "not inside any indexed folder"
 
+    def explain(self, path: Path) -> str:
+        """Whether `path` is indexed, and if not, why: one line for people."""
+        target = _absolute(path)
+        excluded = self.why_excluded(Path(target))
+        if excluded:
+            return f"not indexed: {'it is ' if excluded.startswith('not') else 'excluded: it '}{excluded}"
+        skipped = dict(self._store.skipped()).get(target)
+        if skipped:
+            return f"not indexed: {skipped}"
+        record = self._store.file(target)
+        if record is None:
+            queued = target in set(self._store.next_queued(1_000_000))
+            return "waiting to be indexed" if queued else "not indexed yet (it is indexed on the next scan)"
+        if record.status == FileStatus.INDEXED:
+            note = f"; {record.error}" if record.error else ""
+            return f"indexed: {record.chunk_count} passages{note}"
+        if record.status == FileStatus.UNSUPPORTED:
+            return f"not indexed: {record.error or 'unsupported file type'}"
+        return (f"not indexed: {record.error} (not tried again until the file changes; "
+                "Retry in the app or `kenning index` it)")
+
     # -- files -----------------------------------------------------------------------------------
 
     def failures(self) -> list[tuple[str, FileStatus, str]]:
@@ -350,6 +373,7 @@ class Engine:
             chunks=self._store.chunk_count(),
             passages=self._store.passage_count(),
             passages_waiting=self._store.waiting_count(),
+            skipped=self._store.skipped(),
             failures=self._store.failures(),
             dimensions=self._store.dimensions,
             model_switch=self._switch.state(),

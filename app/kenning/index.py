@@ -10,12 +10,11 @@ at any moment loses at most the file or batch in flight, and the next run resume
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from kenning.exclude import Exclusions
 from kenning.extract import ExtractionError, UnsupportedFile
 from kenning.passages import ChunkPlan, FilePassages, read_passages
 from kenning.sandbox import ExtractionSandbox
+from kenning.scan import LinkPolicy, content_hash, walk_files
 from kenning.settings import IndexSettings
 from kenning.store import FileStatus, NewChunk, Store
 
@@ -63,6 +63,7 @@ class IndexReport:
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left out while scanning
     interrupted: bool = False  # stopped (paused, quitting) before every file was done
 
 
@@ -79,43 +80,6 @@ class _Candidate:
 class _Extracted:
     candidate: _Candidate
     passages: FilePassages
-
-
-def content_hash(path: str) -> str:
-    digest = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def walk_files(root: str, exclusions: Exclusions, warnings: list[str]) -> Iterator[str]:
-    """Regular files under `root` that are not excluded, following directory links once each
-    (so a symlink loop ends)."""
-    seen_dirs: set[str] = set()
-    stack = [root]
-    while stack:
-        directory = stack.pop()
-        real = os.path.realpath(directory)
-        if real in seen_dirs:
-            continue
-        seen_dirs.add(real)
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError as exc:
-            warnings.append(f"{directory}: cannot list folder ({exc.strerror or exc})")
-            continue
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir()
-                if exclusions.skips(entry.path, root, is_dir):
-                    continue
-                if is_dir:
-                    stack.append(entry.path)
-                elif entry.is_file():
-                    yield entry.path
-            except OSError as exc:
-                warnings.append(f"{entry.path}: {exc.strerror or exc}")
 
 
 class Indexer:
@@ -190,6 +154,9 @@ class Indexer:
 
     # -- scanning ---------------------------------------------------------------------------
 
+    def links(self) -> LinkPolicy:
+        return LinkPolicy([folder for _, folder in self.store.folders()], self.settings.follow_links)
+
     def exclusions(self) -> Exclusions:
         return Exclusions(self.store.global_excludes(), self.store.folder_excludes())
 
@@ -203,11 +170,16 @@ class Indexer:
             path = os.path.abspath(os.fspath(given))
             if os.path.isdir(path):
                 folder_id = self.store.add_folder(path)
-                files = list(walk_files(path, exclusions, report.warnings))
+                skipped: list[tuple[str, str]] = []
+                files = list(walk_files(path, exclusions, skipped, self.links()))
+                self.store.replace_skipped(path, skipped)
+                report.skipped += skipped
                 gone |= set(self.store.files_under(folder_id)) - set(files)
                 found += [(f, folder_id) for f in files]
-            elif os.path.isfile(path):
+            elif os.path.isfile(path):  # named by the user: read even through a link
                 found.append((path, self._folder_of(path)))
+            elif os.path.exists(path):
+                report.warnings.append(f"{path}: not a regular file or folder ({_kind(path)}); not indexed")
             else:
                 report.warnings.append(f"{path}: no such file or folder")
         return self._candidates(found, gone, report)
@@ -269,10 +241,16 @@ class Indexer:
         started = time.monotonic()
         exclusions = self.exclusions()
         folders = self.store.folders()
+        links = self.links()
         found, gone = [], set()
         for path in paths:
             folder = next((f for f in folders if path.startswith(f[1].rstrip(os.sep) + os.sep)), None)
-            if os.path.isfile(path) and (folder is None or not exclusions.why(path, folder[1])):
+            refusal = links.refusal(path) if folder is not None else None
+            if refusal:
+                report.skipped.append((path, refusal))
+                if self.store.file(path) is not None:
+                    gone.add(path)
+            elif os.path.isfile(path) and (folder is None or not exclusions.why(path, folder[1])):
                 found.append((path, folder[0] if folder else None))
             elif not os.path.exists(path):  # a file, or a whole folder, that went away
                 gone |= {path} | set(self.store.files_below(path))
@@ -401,3 +379,12 @@ class Indexer:
         else:
             report.failed += 1
             report.failures.append((c.path, reason))
+
+
+def _kind(path: str) -> str:
+    mode = os.stat(path).st_mode
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return "a special file"

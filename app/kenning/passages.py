@@ -5,6 +5,7 @@ chunked, and the file is reported as partly indexed."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from kenning.extract import Document, Section, extract
 from kenning.tokens import tokenizer_for
 
 CHARS_PER_TOKEN_BOUND = 8  # no passage of `window` tokens holds more text than this many chars a token
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,11 @@ def read_passages(path: str, plan: ChunkPlan) -> FilePassages:
     """In the child: the file's passages (none if it has no text)."""
     document = extract(Path(path))
     if document.is_empty():
-        return FilePassages(document.title, document.author)
+        return FilePassages(clean(document.title), clean(document.author))
     full_length = len(document.text)
     document = _cut(document, plan.max_passages * plan.window * CHARS_PER_TOKEN_BOUND)
+    for section in document.sections:  # a character for each (the offsets stay), that SQLite can store
+        section.text = _LONE_SURROGATE.sub("\ufffd", section.text)
     tokenizer = tokenizer_for(plan.model_path, plan.document_prefix)
     chunks = chunk_document(document, tokenizer.count, plan.window, plan.overlap, limit=plan.max_passages)
     note = None
@@ -52,7 +56,11 @@ def read_passages(path: str, plan: ChunkPlan) -> FilePassages:
         share = chunks[-1].char_end / full_length if chunks else 0.0
         note = (f"only the first {plan.max_passages:,} passages are indexed (about {share:.0%} of its text); "
                 "raise the passage limit in the settings to index all of it")
-    return FilePassages(document.title, document.author, chunks, note)
+    return FilePassages(clean(document.title), clean(document.author), chunks, note)
+
+
+def clean(text: str | None) -> str | None:
+    return _LONE_SURROGATE.sub("\ufffd", text) if text else text
 
 
 def _cut(document: Document, max_chars: int) -> Document:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,3 +47,60 @@ def atomic_output(final: Path):
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+# -- file names that are not valid UTF-8 ----------------------------------------------------------
+#
+# On Linux a file name is bytes; Python hands undecodable bytes over as lone surrogates
+# (U+DC80-U+DCFF, "surrogateescape"), which SQLite's UTF-8 text cannot hold. In the database such
+# a surrogate is written as a character of the last private-use plane (U+10F000 + its offset from
+# U+D800), and a real character of that small range is written with ESCAPE in front, so the
+# mapping is lossless both ways and leaves every ordinary name as it is.
+
+_SURROGATES = (0xD800, 0xDFFF)
+_MAPPED = 0x10F000
+_ESCAPE = chr(0x10F800)
+_ODD = re.compile("[\ud800-\udfff\U0010f000-\U0010f800]")
+
+
+def stored_path(path: str) -> str:
+    """`path` as the database keeps it (valid UTF-8, however odd the name)."""
+    if not _ODD.search(path):
+        return path
+    out = []
+    for ch in path:
+        code = ord(ch)
+        if _SURROGATES[0] <= code <= _SURROGATES[1]:
+            out.append(chr(_MAPPED + code - _SURROGATES[0]))
+        elif _MAPPED <= code <= _MAPPED + 0x800:
+            out.append(_ESCAPE + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def real_path(text: str) -> str:
+    """The path `stored_path` wrote as `text`, exactly as the operating system names it."""
+    if not _ODD.search(text):
+        return text
+    out, literal = [], False
+    for ch in text:
+        code = ord(ch)
+        if literal:
+            out.append(ch)
+            literal = False
+        elif ch == _ESCAPE:
+            literal = True
+        elif _MAPPED <= code < _MAPPED + 0x800:
+            out.append(chr(_SURROGATES[0] + code - _MAPPED))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def readable_path(path: str) -> str:
+    """`path` for people: undecodable bytes shown as U+FFFD instead of failing to print."""
+    if not _ODD.search(path):
+        return path
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if os.name != "nt" else \
+        path.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

@@ -15,6 +15,8 @@ from kenning.relevance import Match, judge
 from kenning.store import Store
 
 MODES = ("hybrid", "vector", "bm25")
+MAX_RESULTS = 1000  # files per search; larger limits are capped
+MAX_DEPTH = 4096  # candidates per list (sqlite-vec's k cannot exceed this)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ class Searcher:
             raise QueryError(f"search mode must be one of {', '.join(MODES)}")
         if limit < 1:
             return []
-        depth = max(100, limit * 10) * (5 if filters.active() else 1)
+        limit = min(limit, MAX_RESULTS)
+        depth = min(MAX_DEPTH, max(100, limit * 10) * (5 if filters.active() else 1))
         scored: list[dict[int, float]] = []
         complete: list[bool] = []  # did the list hold every chunk that matches at all?
         unscored: list[set[int]] = []  # chunks the list could not score (no vector yet)

@@ -28,6 +28,7 @@ class IndexSettings:
     chunk_tokens: int = 256  # passage size, in the model's tokens (capped at its window)
     overlap_tokens: int = 32
     max_passages: int = 10_000  # per file: the rest of a longer file is reported, not indexed
+    follow_links: bool = False  # False: only links whose target is inside an indexed folder
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Settings:
     max_file_mb: float = IndexSettings.max_file_mb
     timeout_s: float = IndexSettings.timeout_s
     max_passages: int = IndexSettings.max_passages
+    follow_links: bool = IndexSettings.follow_links
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -69,7 +71,7 @@ class Settings:
 
     def index_settings(self) -> IndexSettings:
         return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens,
-                             max_passages=self.max_passages)
+                             max_passages=self.max_passages, follow_links=self.follow_links)
 
     def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag

@@ -33,7 +33,7 @@ import numpy as np
 import sqlite_vec
 
 from kenning.errors import IndexError_
-from kenning.paths import private_dir
+from kenning.paths import private_dir, readable_path, real_path, stored_path
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,9 @@ _MIGRATIONS: tuple[tuple[str, str | Callable[[apsw.Connection], None]], ...] = (
     ALTER TABLE folders ADD COLUMN removing INTEGER NOT NULL DEFAULT 0;
     """),
     ("passages: one vector per distinct text, embedded after the keywords", _passages_from_chunks),
+    ("what a scan left out, and why", """
+    CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
+    """),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -191,7 +194,7 @@ class FileRecord:
     @classmethod
     def from_row(cls, row) -> FileRecord:
         file_id, path, folder_id, file_type, size, mtime, content_hash, status, error, chunk_count = row
-        return cls(file_id, path, folder_id, file_type, size, mtime, content_hash, FileStatus(status), error,
+        return cls(file_id, real_path(path), folder_id, file_type, size, mtime, content_hash, FileStatus(status), error,
                    chunk_count)
 
 
@@ -385,6 +388,7 @@ class Store:
     # -- folders ---------------------------------------------------------------------------
 
     def add_folder(self, path: str) -> int:
+        path = stored_path(path)
         with self.transaction():
             self.db.execute(
                 "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET removing = 0",
@@ -394,10 +398,12 @@ class Store:
 
     def folders(self) -> list[tuple[int, str]]:
         """(id, path) of the folders indexed (not those being removed)."""
-        return list(self.db.execute("SELECT id, path FROM folders WHERE NOT removing ORDER BY path"))
+        return [(folder_id, real_path(path)) for folder_id, path in
+                self.db.execute("SELECT id, path FROM folders WHERE NOT removing ORDER BY path")]
 
     def has_folder(self, path: str) -> bool:
-        return self.db.execute("SELECT 1 FROM folders WHERE path = ? AND NOT removing", (path,)).fetchone() is not None
+        return self.db.execute("SELECT 1 FROM folders WHERE path = ? AND NOT removing",
+                               (stored_path(path),)).fetchone() is not None
 
     def global_excludes(self) -> tuple[str, ...]:
         return tuple(line for line in (self.get_meta(Meta.EXCLUDE) or "").splitlines() if line.strip())
@@ -407,13 +413,13 @@ class Store:
 
     def folder_excludes(self) -> dict[str, tuple[str, ...]]:
         return {
-            path: tuple(line for line in exclude.splitlines() if line.strip())
+            real_path(path): tuple(line for line in exclude.splitlines() if line.strip())
             for path, exclude in self.db.execute("SELECT path, exclude FROM folders WHERE NOT removing")
         }
 
     def set_folder_exclude(self, path: str, patterns: tuple[str, ...]) -> None:
         with self.transaction():
-            self.db.execute("UPDATE folders SET exclude = ? WHERE path = ?", ("\n".join(patterns), path))
+            self.db.execute("UPDATE folders SET exclude = ? WHERE path = ?", ("\n".join(patterns), stored_path(path)))
 
     def remove_folder(self, path: str) -> int:
         """Forget a folder and everything indexed from it; returns the files removed.
@@ -421,13 +427,15 @@ class Store:
         The folder is marked first (it stops being indexed and watched at once), then its files go
         a batch per transaction, so a large folder never holds the write lock for long; a kill
         half-way is finished by `finish_removals`."""
+        path = stored_path(path)
         with self.transaction():
             row = self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
             if row is None:
                 return 0
             self.db.execute("UPDATE folders SET removing = 1 WHERE id = ?", (row[0],))
-            self.db.execute("DELETE FROM queue WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-                            (path, _like_prefix(path)))
+            for table in ("queue", "skipped"):
+                self.db.execute(f"DELETE FROM {table} WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+                                (path, _like_prefix(path)))
         return self._forget_folder(row[0])
 
     def finish_removals(self) -> int:
@@ -442,7 +450,7 @@ class Store:
                 "SELECT path FROM files WHERE folder_id = ? LIMIT ?", (folder_id, REMOVE_BATCH_FILES))]
             if not batch:
                 break
-            removed += self.remove_files(batch)
+            removed += self._remove_stored(batch)
         with self.transaction():
             self.db.execute("DELETE FROM folders WHERE id = ? AND removing", (folder_id,))
         return removed
@@ -453,8 +461,24 @@ class Store:
             "SELECT d.path, f.status, count(*) FROM files f JOIN folders d ON d.id = f.folder_id "
             "WHERE NOT d.removing GROUP BY d.path, f.status"
         ):
-            counts.setdefault(path, {})[FileStatus(status)] = n
+            counts.setdefault(real_path(path), {})[FileStatus(status)] = n
         return counts
+
+    # -- what scanning left out -------------------------------------------------------------
+
+    def replace_skipped(self, folder: str, skipped: Iterable[tuple[str, str]]) -> None:
+        """The paths a scan of `folder` left out (links outside, unlistable folders...), replacing
+        what the last scan of it found."""
+        stored = stored_path(folder)
+        with self.transaction():
+            self.db.execute("DELETE FROM skipped WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+                            (stored, _like_prefix(stored)))
+            for path, reason in skipped:
+                self.db.execute("INSERT OR REPLACE INTO skipped(path, reason, at) VALUES (?, ?, ?)",
+                                (stored_path(path), reason, time.time()))
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return [(real_path(p), r) for p, r in self.db.execute("SELECT path, reason FROM skipped ORDER BY path")]
 
     # -- the persistent work queue ---------------------------------------------------------
 
@@ -465,17 +489,17 @@ class Store:
                 self.db.execute(
                     "INSERT INTO queue(path, priority, enqueued_at) VALUES (?, ?, ?) ON CONFLICT(path) "
                     "DO UPDATE SET priority = max(priority, excluded.priority)",
-                    (path, priority, time.time()),
+                    (stored_path(path), priority, time.time()),
                 )
 
     def next_queued(self, limit: int) -> list[str]:
-        return [r[0] for r in self.db.execute(
+        return [real_path(r[0]) for r in self.db.execute(
             "SELECT path FROM queue ORDER BY priority DESC LIMIT ?", (limit,))]
 
     def dequeue(self, paths: Iterable[str]) -> None:
         with self.transaction():
             for path in paths:
-                self.db.execute("DELETE FROM queue WHERE path = ?", (path,))
+                self.db.execute("DELETE FROM queue WHERE path = ?", (stored_path(path),))
 
     def queued_count(self) -> int:
         return self.value("SELECT count(*) FROM queue")
@@ -486,17 +510,17 @@ class Store:
         row = self.db.execute(
             "SELECT id, path, folder_id, file_type, size, mtime, content_hash, status, error, "
             "chunk_count FROM files WHERE path = ?",
-            (path,),
+            (stored_path(path),),
         ).fetchone()
         return FileRecord.from_row(row) if row else None
 
     def files_below(self, directory: str) -> list[str]:
         """Indexed paths inside `directory` (at any depth)."""
-        return [r[0] for r in self.db.execute(
-            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(directory),))]
+        return [real_path(r[0]) for r in self.db.execute(
+            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(stored_path(directory)),))]
 
     def files_under(self, folder_id: int) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT path FROM files WHERE folder_id = ?", (folder_id,))]
+        return [real_path(r[0]) for r in self.db.execute("SELECT path FROM files WHERE folder_id = ?", (folder_id,))]
 
     def files_by_hash(self, content_hash: str) -> list[FileRecord]:
         rows = self.db.execute(
@@ -518,7 +542,7 @@ class Store:
                 self._release(released)
             self.db.execute(
                 "UPDATE files SET path = ?, folder_id = ?, size = ?, mtime = ?, file_type = ? WHERE path = ?",
-                (new_path, folder_id, size, mtime, file_type, old_path),
+                (stored_path(new_path), folder_id, size, mtime, file_type, stored_path(old_path)),
             )
 
     def touch_file(self, file_id: int, size: int, mtime: float) -> None:
@@ -554,11 +578,11 @@ class Store:
                 "content_hash=excluded.content_hash, status=excluded.status, error=excluded.error, "
                 "title=excluded.title, author=excluded.author, chunk_count=excluded.chunk_count, "
                 "indexed_at=excluded.indexed_at",
-                (path, folder_id, file_type, size, mtime, content_hash, status.value, error, title,
+                (stored_path(path), folder_id, file_type, size, mtime, content_hash, status.value, error, title,
                  author, len(chunks), time.time()),
             )
-            file_id = self.value("SELECT id FROM files WHERE path = ?", (path,))
-            passages = self._insert_chunks(file_id, title or Path(path).stem, chunks, mtime)
+            file_id = self.value("SELECT id FROM files WHERE path = ?", (stored_path(path),))
+            passages = self._insert_chunks(file_id, title or readable_path(Path(path).stem), chunks, mtime)
             self._release(released)
             if vectors is not None:
                 self.store_vectors(self.vector_table, [(p, c.text) for p, c in zip(passages, chunks)], vectors)
@@ -654,11 +678,14 @@ class Store:
             self.db.execute("UPDATE passages SET embedded = 1 WHERE NOT embedded")
 
     def remove_files(self, paths: Iterable[str]) -> int:
+        return self._remove_stored([stored_path(path) for path in paths])
+
+    def _remove_stored(self, paths: Iterable[str]) -> int:
         removed = 0
         with self.transaction():
             vector_tables = self.vector_tables()
             for path in paths:
-                record = self.file(path)
+                record = self.file(real_path(path))
                 if record is not None:
                     self._release(self._delete_chunks(record.id), vector_tables)
                     self.db.execute("DELETE FROM files WHERE id = ?", (record.id,))
@@ -706,7 +733,7 @@ class Store:
             f"WHERE c.id IN ({marks})",
             tuple(chunk_ids),
         )
-        return {row[0]: row[1:] for row in rows}
+        return {row[0]: (real_path(row[1]), *row[2:]) for row in rows}
 
     def counts(self) -> dict[FileStatus, int]:
         return {FileStatus(status): n for status, n in self.db.execute("SELECT status, count(*) FROM files GROUP BY status")}
@@ -717,7 +744,7 @@ class Store:
     def failures(self) -> list[tuple[str, FileStatus, str]]:
         """Files that could not be read, and files indexed only in part, with the reason."""
         marks = ",".join("?" * len(PROBLEM_STATUSES))
-        return [(path, FileStatus(status), error) for path, status, error in self.db.execute(
+        return [(real_path(path), FileStatus(status), error) for path, status, error in self.db.execute(
             f"SELECT path, status, error FROM files WHERE status IN ({marks}) "
             "OR (status = 'indexed' AND error IS NOT NULL) ORDER BY path",
             [s.value for s in PROBLEM_STATUSES])]

@@ -8,9 +8,11 @@ installed); otherwise the file opens at its start, and the page is shown in Kenn
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
@@ -36,8 +38,15 @@ def open_file(path: str, page: int | None = None) -> bool:
                 subprocess.Popen([executable, *arguments(page, path)], start_new_session=True,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 return True
-    return open_url(QUrl.fromLocalFile(path))
+    return open_url(file_url(path))
 
 
 def open_containing_folder(path: str) -> bool:
-    return open_url(QUrl.fromLocalFile(str(Path(path).parent)))
+    return open_url(file_url(str(Path(path).parent)))
+
+
+def file_url(path: str) -> QUrl:
+    """A file: URL for `path`, exact even when its name is not valid UTF-8 (percent-encoded bytes)."""
+    if sys.platform == "win32":
+        return QUrl.fromLocalFile(path)
+    return QUrl.fromEncoded(b"file://" + urllib.parse.quote(os.fsencode(path)).encode("ascii"))

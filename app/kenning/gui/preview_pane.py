@@ -27,6 +27,7 @@ from kenning.gui.preview_loader import (
 )
 from kenning.gui.result_delegate import display_folder
 from kenning.gui.text_view import TextView
+from kenning.paths import readable_path
 from kenning.search import SearchResult
 
 
@@ -113,10 +114,10 @@ class PreviewPane(QWidget):
             self._show_message("Select a result to see the passage that matched.")
             return
         path = Path(result.path)
-        self.title.setText(path.name)
-        self.title.setToolTip(str(path))
+        self.title.setText(readable_path(path.name))
+        self.title.setToolTip(readable_path(str(path)))
         self.location.setText(display_folder(result.path))
-        self.location.setToolTip(str(path.parent))
+        self.location.setToolTip(readable_path(str(path.parent)))
         self._request = self.loader.request(result)
 
     def _on_loaded(self, request_id: int, content) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from kenning.gui.file_kinds import kind_of
 from kenning.gui.icons import paint_file_icon
 from kenning.gui.result_model import RESULT_ROLE
+from kenning.paths import readable_path
 from kenning.relevance import word_matches
 
 PADDING = 8
@@ -45,8 +46,8 @@ def bold_ranges(text: str, terms: list[str]) -> list[tuple[int, int]]:
 
 
 def display_path(path: str) -> str:
-    """`path` with the home folder shown as "~"."""
-    home = str(Path.home())
+    """`path` with the home folder shown as "~" (and bytes that are not text as "�")."""
+    home, path = str(Path.home()), readable_path(path)
     return "~" + path[len(home):] if path == home or path.startswith(home + "/") else path
 
 
@@ -186,7 +187,7 @@ class ResultDelegate(QStyledItemDelegate):
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         name_font = QFont(font)
         name_font.setBold(True)
-        name = QFontMetricsF(name_font).elidedText(Path(result.path).name, Qt.TextElideMode.ElideMiddle, rect.width())
+        name = QFontMetricsF(name_font).elidedText(readable_path(Path(result.path).name), Qt.TextElideMode.ElideMiddle, rect.width())
         painter.setFont(name_font)
         painter.setPen(colours["text"])
         painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), line), left, name)

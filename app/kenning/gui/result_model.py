@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from kenning.paths import readable_path
 from kenning.relevance import content_terms
 from kenning.search import SearchResult
 
@@ -45,11 +46,11 @@ class ResultListModel(QAbstractListModel):
         if role == RESULT_ROLE:
             return result
         if role == Qt.ItemDataRole.DisplayRole:
-            return Path(result.path).name
+            return readable_path(Path(result.path).name)
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleDescriptionRole):
             page = f", page {result.page}" if result.page else ""
             return f"{result.path}{page}\n{result.snippet}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             page = f", page {result.page}" if result.page else ""
-            return f"{Path(result.path).name}{page}, in {Path(result.path).parent}"
+            return readable_path(f"{Path(result.path).name}{page}, in {Path(result.path).parent}")
         return None
