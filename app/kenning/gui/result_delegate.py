@@ -187,7 +187,8 @@ class ResultDelegate(QStyledItemDelegate):
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         name_font = QFont(font)
         name_font.setBold(True)
-        name = QFontMetricsF(name_font).elidedText(readable_path(Path(result.path).name), Qt.TextElideMode.ElideMiddle, rect.width())
+        name = QFontMetricsF(name_font).elidedText(readable_path(Path(result.path).name), Qt.TextElideMode.ElideMiddle,
+                                                   rect.width())
         painter.setFont(name_font)
         painter.setPen(colours["text"])
         painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), line), left, name)
