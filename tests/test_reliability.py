@@ -128,3 +128,156 @@ def test_a_fifo_named_on_the_command_line_is_explained(data_dir, tmp_path):
     os.mkfifo(fifo)
     result = kenning(data_dir, "index", str(fifo))
     assert b"not a regular file" in result.stderr and b"named pipe" in result.stderr
+
+
+def indexed_folder(data_dir: Path, tmp_path: Path, files: int = 20) -> Path:
+    docs = tmp_path / "docs"
+    good_files(docs, files)
+    write_document(docs / "otters.txt", "Otters", ["Sea otters float on their backs and crack shells on stones."])
+    kenning(data_dir, "index", str(docs))
+    return docs
+
+
+def database(data_dir: Path) -> Path:
+    return data_dir / "kenning.sqlite3"
+
+
+def checkpointed(data_dir: Path) -> None:
+    """Everything in the database file itself, as after a clean stop."""
+    with Engine(data_dir=data_dir) as engine:
+        engine.status()
+    assert not Path(str(database(data_dir)) + "-wal").exists() or Path(str(database(data_dir)) + "-wal").stat().st_size == 0
+
+
+def damage(data_dir: Path, how: str) -> None:
+    path = database(data_dir)
+    data = bytearray(path.read_bytes())
+    if how == "truncated":
+        data = data[: len(data) // 3]
+    elif how == "zeroed header":
+        data[:100] = bytes(100)
+    else:  # scrambled pages in the middle of the file
+        import random
+        rng = random.Random(4)
+        page = 4096
+        for index in rng.sample(range(2, len(data) // page - 1), min(40, len(data) // page - 3)):
+            data[index * page : (index + 1) * page] = rng.randbytes(page)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["truncated", "zeroed header", "scrambled pages"])
+def test_a_damaged_index_is_explained_then_moved_aside_and_rebuilt(data_dir, tmp_path, how):
+    docs = indexed_folder(data_dir, tmp_path)
+    checkpointed(data_dir)
+    damage(data_dir, how)
+    searched = kenning(data_dir, "search", "sea otters", check=False)
+    checked = kenning(data_dir, "status", "--check", check=False)
+    for result in (searched, checked):
+        if result.returncode:
+            assert result.returncode == 1 and b"Traceback" not in result.stderr
+            assert b"damaged" in result.stderr and b"kenning index" in result.stderr
+    assert checked.returncode == 1  # a full check always finds it
+    rebuilt = kenning(data_dir, "index", str(docs))
+    assert b"moved aside" in rebuilt.stderr and b"Indexed 21 files" in rebuilt.stderr
+    backups = [p for p in data_dir.iterdir() if p.name.startswith("damaged-")]
+    assert len(backups) == 1 and (backups[0] / "kenning.sqlite3").exists()
+    found = json.loads(kenning(data_dir, "search", "--json", "sea otters").stdout)["results"]
+    assert Path(found[0]["path"]).name == "otters.txt"
+    assert kenning(data_dir, "status", "--check").returncode == 0
+    check_consistent(open_store(data_dir))
+
+
+def test_the_service_rebuilds_a_damaged_index_and_keeps_the_folders(data_dir, tmp_path):
+    docs = indexed_folder(data_dir, tmp_path, files=5)
+    checkpointed(data_dir)
+    damage(data_dir, "zeroed header")
+    from kenning.service import Service
+
+    service = Service(data_dir, quiet_s=0.2)  # the folder list comes back from the copy beside the index
+    service.start()
+    try:
+        assert service.wait_idle(180), service.snapshot()
+        assert "moved aside" in service.snapshot().message or any(p.name.startswith("damaged-")
+                                                                   for p in data_dir.iterdir())
+        with Engine(data_dir=data_dir) as reader:
+            assert reader.folder_paths() == [str(docs)]
+            assert Path(reader.search("otters", mode="bm25")[0].path).name == "otters.txt"
+    finally:
+        service.stop()
+
+
+def mount_tmpfs(folder: Path, megabytes: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0700", "tmpfs", str(folder)],
+                            capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.decode().strip()}); needs root")
+
+
+@pytest.fixture
+def small_disk(tmp_path, model_data_dir):
+    """A data folder on a 48 MB file system holding the model, nearly full."""
+    folder = tmp_path / "disk"
+    mount_tmpfs(folder, 48)
+    try:
+        data = folder / "data"
+        (data / "models").mkdir(parents=True)
+        import shutil
+        for item in (model_data_dir / "models").iterdir():
+            if item.is_file():
+                shutil.copy2(item, data / "models" / item.name)
+        yield data
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def fill_disk(folder: Path, leave_bytes: int) -> Path:
+    import shutil
+    free = shutil.disk_usage(folder).free
+    filler = folder.parent / "filler"
+    with open(filler, "wb") as f:
+        f.write(b"\0" * max(0, free - leave_bytes))
+    return filler
+
+
+def test_a_full_disk_is_one_clear_line_and_the_index_stays_consistent(small_disk, tmp_path):
+    docs = tmp_path / "docs"
+    for i in range(60):
+        write_document(docs / f"long{i:02d}.txt", f"Long {i}", [f"Long note {i} about rivers and dams. " * 400])
+    kenning(small_disk, "status")  # creates the empty index
+    filler = fill_disk(small_disk, 256 * 1024)
+    result = kenning(small_disk, "index", str(docs), check=False)
+    assert result.returncode == 1 and b"Traceback" not in result.stderr, result.stderr[-2000:]
+    assert b"disk holding the index is full" in result.stderr
+    filler.unlink()
+    check_consistent(open_store(small_disk))
+    done = kenning(small_disk, "index", str(docs))
+    assert b"Indexed" in done.stderr
+    with Engine(data_dir=small_disk) as engine:
+        assert engine.files_indexed() == 60
+    check_consistent(open_store(small_disk))
+
+
+def test_the_service_waits_out_a_full_disk_and_carries_on(small_disk, tmp_path):
+    from kenning.service import Service
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with Engine(data_dir=small_disk) as engine:
+        engine.add_folder(docs)
+    service = Service(small_disk, quiet_s=0.2)
+    service.start()
+    try:
+        assert service.wait_idle(120)
+        filler = fill_disk(small_disk, 128 * 1024)
+        for i in range(30):
+            write_document(docs / f"late{i:02d}.txt", f"Late {i}", [f"Late note {i} about lighthouses. " * 300])
+        assert wait_until(lambda: "full" in service.snapshot().message, 60), service.snapshot()
+        assert service.snapshot().state == "error"
+        filler.unlink()
+        service.wake()
+        with Engine(data_dir=small_disk) as reader:
+            assert wait_until(lambda: reader.files_indexed() == 30, 120)
+    finally:
+        service.stop()
+    check_consistent(open_store(small_disk))

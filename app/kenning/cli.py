@@ -24,7 +24,7 @@ from pathlib import Path
 
 from kenning import __version__
 from kenning.engine import Engine
-from kenning.errors import KenningError, QueryError
+from kenning.errors import IndexDamaged, KenningError, QueryError
 from kenning.models.catalogue import CATALOGUE
 from kenning.paths import default_data_dir
 from kenning.progress import ProgressLine
@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="what is indexed, what failed and why")
     status.add_argument("--json", action="store_true")
-    status.add_argument("--why", type=Path, metavar="PATH", help="explain whether and why PATH is excluded")
+    status.add_argument("--why", type=Path, metavar="PATH", help="explain whether PATH is indexed, and if not, why")
+    status.add_argument("--check", action="store_true", help="check the index database for damage")
 
     folders = commands.add_parser("folders", help="the folders Kenning indexes and watches")
     folder_commands = folders.add_subparsers(dest="folders_command", required=True)
@@ -161,7 +162,25 @@ def _engine(args) -> Engine:
         model=args.model, gpu=args.gpu, threads=args.threads,
         max_file_mb=getattr(args, "max_file_mb", None), timeout_s=getattr(args, "timeout", None),
     )
-    return Engine.from_settings(data_dir, settings, on_model_progress=lambda message: line.message(f"kenning: {message}"))
+    say = lambda message: line.message(f"kenning: {message}")
+    try:
+        return Engine.from_settings(data_dir, settings, on_model_progress=say)
+    except IndexDamaged:
+        if args.command not in ("index", "watch"):
+            raise
+        lock = ServiceLock(data_dir)
+        lock.acquire()  # a running service repairs it itself; else we may
+        try:
+            engine = Engine.from_settings(data_dir, settings, on_model_progress=say, repair_damaged=True)
+        finally:
+            lock.release()
+        _say_repaired(engine)
+        return engine
+
+
+def _say_repaired(engine: Engine) -> None:
+    print(f"kenning: the index was damaged; it was moved aside to {engine.repaired_to} and is rebuilt "
+          "from your files", file=sys.stderr)
 
 
 def cmd_pause(engine: Engine, args) -> int:
@@ -177,9 +196,17 @@ def cmd_index(engine: Engine, args) -> int:
     except KenningError:
         return _hand_to_service(engine, args.paths)
     try:
+        if lock.unclean or engine.needs_check():  # the last writer died, or a reader met damage
+            _check(engine)
         line = ProgressLine()
         engine.prepare_model()  # before the progress bar starts
-        report = engine.index(args.paths, progress=line.index)
+        try:
+            report = engine.index(args.paths, progress=line.index)
+        except IndexDamaged:  # found while reading it: rebuild, then index into the new one
+            line.clear()
+            engine.repair()
+            _say_repaired(engine)
+            report = engine.index(args.paths, progress=line.index)
         line.clear()
     finally:
         lock.release()
@@ -198,6 +225,14 @@ def cmd_index(engine: Engine, args) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _check(engine: Engine) -> None:
+    try:
+        engine.check()
+    except IndexDamaged:
+        engine.repair()
+        _say_repaired(engine)
 
 
 def _hand_to_service(engine: Engine, paths: list[Path]) -> int:
@@ -353,6 +388,10 @@ def _interactive(engine: Engine, args, filters: Filters) -> int:
 def cmd_status(engine: Engine, args) -> int:
     if args.why:
         print(f"{args.why}: {engine.explain(args.why)}")
+        return 0
+    if args.check:
+        engine.check()  # raises IndexDamaged, with what to do, if it finds damage
+        print(f"The index {engine.database_path} is sound.")
         return 0
     status = engine.status()
     service = engine.service_status()

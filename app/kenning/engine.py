@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kenning.embed import Embedder, EmbedderSettings
-from kenning.errors import KenningError
+from kenning.errors import IndexDamaged, KenningError
 from kenning.exclude import Exclusions
 from kenning.index import Indexer, IndexProgress, IndexReport
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL
@@ -23,7 +23,15 @@ from kenning.paths import default_data_dir, private_dir
 from kenning.search import Filters, Searcher, SearchResult
 from kenning.service_status import ServiceLock, ServiceStatus
 from kenning.settings import IndexSettings, Settings
-from kenning.store import FileStatus, Meta, Store
+from kenning.storage_faults import (
+    clear_damage_flag,
+    damage_flagged,
+    load_folders,
+    move_aside,
+    save_folders,
+    translating,
+)
+from kenning.store import DATABASE_NAME, FileStatus, Meta, Store
 from kenning.switch import ModelSwitch, SwitchState
 
 log = logging.getLogger(__name__)
@@ -93,12 +101,26 @@ class Engine:
         embedder_settings: EmbedderSettings | None = None,
         index_settings: IndexSettings | None = None,
         on_model_progress: Say | None = None,
+        repair_damaged: bool = False,
     ):
+        """`repair_damaged`: a damaged index is moved aside and rebuilt (see `repair`) instead of
+        refused; only for the holder of the service lock."""
         self.data_dir = private_dir(Path(data_dir) if data_dir else default_data_dir())
         self.models = ModelLibrary(self.data_dir)
-        self._store = Store(self.data_dir)
+        self.database_path = self.data_dir / DATABASE_NAME
+        self.repaired_to: Path | None = None  # where a damaged index was moved, if it was
+        restored: str | None = None
+        try:
+            self._store = Store(self.data_dir)
+        except IndexDamaged:
+            if not repair_damaged:
+                raise
+            self.repaired_to = move_aside(self.database_path)
+            clear_damage_flag(self.data_dir)
+            self._store = Store(self.data_dir)
+            restored = self._restore_choices()
         self._store.finish_removals()
-        self.model_name = model or self._store.model_name or DEFAULT_MODEL
+        self.model_name = model or self._store.model_name or restored or DEFAULT_MODEL
         self._explicit_model = model is not None
         self.embedder_settings = embedder_settings or EmbedderSettings()
         self.index_settings = index_settings or IndexSettings()
@@ -109,7 +131,7 @@ class Engine:
 
     @classmethod
     def from_settings(cls, data_dir: Path | None = None, settings: Settings | None = None,
-                      on_model_progress: Say | None = None) -> Engine:
+                      on_model_progress: Say | None = None, repair_damaged: bool = False) -> Engine:
         """An Engine configured from the user's settings (the app's and the CLI's alike); load
         them from the data folder when not given."""
         folder = Path(data_dir) if data_dir else default_data_dir()
@@ -120,6 +142,7 @@ class Engine:
             embedder_settings=EmbedderSettings(gpu=settings.gpu, threads=settings.threads),
             index_settings=settings.index_settings(),
             on_model_progress=on_model_progress,
+            repair_damaged=repair_damaged,
         )
 
     # -- the model -------------------------------------------------------------------------------
@@ -152,7 +175,10 @@ class Engine:
         installed: InstalledModel = self.models.get(name, self.on_model_progress)
         settings = replace(self.embedder_settings, dimensions=dimensions)
         embedder = Embedder(installed.path, installed.spec, settings, verified=True)
+        first = self._store.model_name is None
         self._store.bind_model(installed.spec.name, embedder.dimensions)
+        if first:
+            self._save_choices()
         return embedder
 
     def unload_model(self) -> None:
@@ -196,6 +222,7 @@ class Engine:
         between files and batches (a pause, a quit)."""
         indexer = self._indexing()
         report = indexer.index(paths, progress, should_stop)
+        self._save_choices()  # folders given here are indexed folders from now on
         if embed and not report.interrupted:
             indexer.embed_all(report, progress, should_stop)
         return report
@@ -280,6 +307,7 @@ class Engine:
             self._store.add_folder(folder)
             if exclude:
                 self._store.set_folder_exclude(folder, tuple(exclude))
+        self._save_choices()
         return folder
 
     def has_folder(self, path: Path) -> bool:
@@ -287,13 +315,16 @@ class Engine:
 
     def set_folder_exclude(self, path: Path, exclude: tuple[str, ...]) -> None:
         self._store.set_folder_exclude(_absolute(path), tuple(exclude))
+        self._save_choices()
 
     def remove_folder(self, path: Path) -> int:
         """Stop indexing a folder and forget its files; returns how many were removed."""
         folder = _absolute(path)
         if not self._store.has_folder(folder):
             raise KenningError(f"{folder} is not an indexed folder (see `kenning folders list`)")
-        return self._store.remove_folder(folder)
+        removed = self._store.remove_folder(folder)
+        self._save_choices()
+        return removed
 
     def folder_paths(self) -> list[str]:
         return [path for _, path in self._store.folders()]
@@ -310,6 +341,7 @@ class Engine:
 
     def set_global_excludes(self, patterns: tuple[str, ...]) -> None:
         self._store.set_global_excludes(tuple(patterns))
+        self._save_choices()
 
     def exclusion_patterns(self) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
         """(global patterns, patterns per folder), to notice when they change."""
@@ -385,6 +417,7 @@ class Engine:
     # -- search ----------------------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[SearchResult]:
+        self._reopen_if_replaced()
         self._follow_model_switch()
         return Searcher(self._store, self.embedder).search(query, limit, filters, mode)
 
@@ -459,6 +492,61 @@ class Engine:
     def integrity_ok(self) -> bool:
         return self._store.integrity_ok()
 
+    def check(self) -> None:
+        """SQLite's quick check of the index; IndexDamaged if it finds damage."""
+        problems = self._store.quick_check()
+        if problems:
+            raise IndexDamaged(f"the index {self.database_path} is damaged ({problems[0]})")
+        clear_damage_flag(self.data_dir)
+
+    def needs_check(self) -> bool:
+        """Did some process meet damage in this index since it was last checked?"""
+        return damage_flagged(self.data_dir)
+
+    def repair(self) -> Path:
+        """Move the damaged index aside (kept as a backup) and start a new one with the same
+        folders, exclusions and model; the files are then read again. Only the process that holds
+        the service lock (the service, `kenning index`) may do this. Returns the backup folder."""
+        self._drop_embedder()
+        self._switch.close()
+        self._store.close()
+        backup = move_aside(self.database_path)
+        clear_damage_flag(self.data_dir)
+        self._store = Store(self.data_dir)
+        self._switch = ModelSwitch(self._store, self.models, self.embedder_settings)
+        restored = self._restore_choices()
+        if restored and not self._explicit_model:
+            self.model_name = restored
+        self.repaired_to = backup
+        return backup
+
+    def _restore_choices(self) -> str | None:
+        """Folders and exclusions from the copy kept beside the index; returns the model it used."""
+        folders, global_excludes, model = load_folders(self.data_dir)
+        for folder, patterns in folders.items():
+            self._store.add_folder(folder)
+            self._store.set_folder_exclude(folder, tuple(patterns))
+        self._store.set_global_excludes(tuple(global_excludes))
+        return model[0] if model else None
+
+    def _reopen_if_replaced(self) -> None:
+        """Another process rebuilt a damaged index: read the new one."""
+        if self._store.replaced():
+            self._drop_embedder()
+            self._switch.close()
+            self._store.close()
+            self._store = Store(self.data_dir)
+            self._switch = ModelSwitch(self._store, self.models, self.embedder_settings)
+
+    def _save_choices(self) -> None:
+        """Keep a copy of the folders, exclusions and model beside the index, to rebuild from."""
+        try:
+            model = (self._store.model_name, self._store.dimensions) if self._store.model_name else None
+            save_folders(self.data_dir, {k: list(v) for k, v in self._store.folder_excludes().items()},
+                         list(self._store.global_excludes()), model)  # type: ignore[arg-type]
+        except OSError as exc:  # a full disk: the index itself says so when it is written
+            log.info("could not save the folder list: %s", exc)
+
     def close(self) -> None:
         self._switch.close()
         self._drop_embedder()
@@ -469,3 +557,18 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _speak_plainly(cls: type) -> type:
+    """Every public method and property of `cls` raises storage faults as one clear line."""
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property) and member.fget is not None:
+            setattr(cls, name, property(translating(member.fget), member.fset))
+        elif callable(member) and not isinstance(member, (classmethod, staticmethod)):
+            setattr(cls, name, translating(member))
+    return cls
+
+
+_speak_plainly(Engine)

@@ -15,3 +15,11 @@ class IndexError_(KenningError):
 
 class QueryError(KenningError):
     """A query that cannot be searched (empty, only punctuation)."""
+
+
+class IndexDamaged(IndexError_):
+    """The index database is damaged; the service or `kenning index` moves it aside and rebuilds it."""
+
+
+class DiskFull(KenningError):
+    """No room left for the index; nothing half-written is kept, and work resumes once there is."""

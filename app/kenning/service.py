@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from kenning.engine import Engine
-from kenning.errors import KenningError
+from kenning.errors import DiskFull, IndexDamaged, KenningError
 from kenning.index import IndexProgress, IndexReport
 from kenning.paths import private_dir
 from kenning.service_status import ServiceLock, ServiceState, ServiceStatus
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BATCH_FILES = 16
 RETRY_S = 5.0
+DISK_FULL_RETRY_S = 30.0  # a full disk is not fixed in seconds: look again now and then, not spin
 FOLDER_CHECK_S = 2.0
 
 
@@ -112,15 +113,26 @@ class Service:
 
     def _run(self) -> None:
         try:
-            if self._engine is None:
-                self._engine = Engine.from_settings(self.data_dir, self._settings)
+            if self._engine is None:  # we hold the lock, so a damaged index may be rebuilt
+                self._engine = Engine.from_settings(self.data_dir, self._settings, repair_damaged=True)
             engine = self._engine
+            if self.lock.unclean or engine.needs_check():  # the last writer died, or a reader met damage
+                self._check(engine)
+            if engine.repaired_to:
+                self._repaired(engine)
             engine.prepare_model()
             self._watcher_or_none = FolderWatcher(self.settler.touch, self._on_move, self.poll_s)
             self._watcher_or_none.start()
             self._reconcile(engine)
             while not self._stop.is_set():
-                self._step(engine)
+                try:
+                    self._step(engine)
+                except IndexDamaged as exc:
+                    log.warning("%s", exc)
+                    engine.repair()
+                    self._repaired(engine)
+                except DiskFull as exc:
+                    self._fail(str(exc), exc)
         except Exception as exc:  # reported in status; the GUI shows it
             log.exception("the indexing service stopped")
             self.status.state, self.status.message = ServiceState.ERROR, str(exc)
@@ -133,6 +145,25 @@ class Service:
                 self._publish(force=True)
             if self._owns_engine and self._engine is not None:
                 self._engine.close()
+
+    def _check(self, engine: Engine) -> None:
+        self.status.message = "checking the index after an unclean stop"
+        self._publish(force=True)
+        try:
+            engine.check()
+        except IndexDamaged as exc:
+            log.warning("%s", exc)
+            engine.repair()
+            self._repaired(engine)
+            return
+        self.status.message = ""
+
+    def _repaired(self, engine: Engine) -> None:
+        """A damaged index was moved aside: say so, and read every folder again."""
+        self.status.message = (f"the index was damaged; it was moved aside to {engine.repaired_to} and is "
+                               "being rebuilt from your files")
+        self._publish(force=True)
+        self._reconciled = False
 
     def _reconcile(self, engine: Engine) -> None:
         """Catch up with what changed while we were not running, then watch every folder."""
@@ -174,6 +205,8 @@ class Service:
     def _step(self, engine: Engine) -> None:
         """One round of work: folder and pattern changes, moves, settled events, then a batch of
         the queue, else a batch of a model switch, else a short wait."""
+        if engine.needs_check():  # a reader (search, status) met damage
+            self._check(engine)
         self._sync_folders(engine)
         self._apply_new_exclusions(engine)
         self._apply_moves(engine)
@@ -195,7 +228,9 @@ class Service:
             batch = engine.next_queued(BATCH_FILES)
             try:
                 report = engine.update(batch, self._on_progress, self._should_yield)
-            except Exception as exc:  # e.g. a full disk: keep the work queued, say why, retry later
+            except (IndexDamaged, DiskFull):
+                raise
+            except Exception as exc:  # keep the work queued, say why, retry later
                 log.exception("indexing failed; retrying in %s s", RETRY_S)
                 self._fail(f"indexing failed: {exc}")
                 return
@@ -224,17 +259,19 @@ class Service:
         self.status.message = f"embedding passages: {waiting:,} to go"
         try:
             engine.embed_waiting()
+        except (IndexDamaged, DiskFull):
+            raise
         except Exception as exc:  # e.g. the model file went missing: say so, retry later
             log.exception("embedding failed; retrying in %s s", RETRY_S)
             self._fail(f"embedding failed: {exc}")
             return
         self.status.message = ""
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, exc: Exception | None = None) -> None:
         """Say why work stopped, then wait before trying again (the work stays queued)."""
         self.status.state, self.status.message = ServiceState.ERROR, message
         self._publish(force=True)
-        self._stop.wait(RETRY_S)
+        self._stop.wait(DISK_FULL_RETRY_S if isinstance(exc, DiskFull) else RETRY_S)
 
     def _switch_models(self, engine: Engine) -> None:
         """A batch of a model switch, between file changes (which always go first)."""
@@ -245,6 +282,8 @@ class Service:
         self.status.message = f"building the index for {state.model}: {state.done} of {state.total} passages"
         try:
             switched = engine.advance_model_switch()
+        except (IndexDamaged, DiskFull):
+            raise
         except Exception as exc:  # e.g. the new model's file went missing: say so, retry later
             log.exception("model switch failed; retrying in %s s", RETRY_S)
             self._fail(f"model switch failed: {exc}")

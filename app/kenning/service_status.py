@@ -60,20 +60,14 @@ class ServiceLock:
     def __init__(self, data_dir: Path):
         self.path = Path(data_dir) / "service.lock"
         self._file: TextIO | None = None
+        self.unclean = False  # the last holder ended without releasing it (a crash, a kill)
 
     def acquire(self) -> None:
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.chmod(self.path, 0o600)  # also when an older Kenning made it under a looser umask
         handle = os.fdopen(descriptor, "r+")
         try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(handle)
         except OSError:
             handle.seek(0)
             owner = handle.read().strip() or "unknown"
@@ -83,6 +77,8 @@ class ServiceLock:
                 "stop it first, or use `kenning pause`"
             ) from None
         handle.seek(0)
+        self.unclean = bool(handle.read().strip())  # a clean release empties the file
+        handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
@@ -90,13 +86,47 @@ class ServiceLock:
 
     def release(self) -> None:
         if self._file is not None:
+            try:
+                self._file.seek(0)
+                self._file.truncate()
+            except OSError:
+                pass
             self._file.close()
             self._file = None
 
     def held_elsewhere(self) -> bool:
+        probe = ServiceLock(self.path.parent)
         try:
-            self.acquire()
+            probe._lock_only()
         except KenningError:
             return True
-        self.release()
+        probe._unlock_only()
         return False
+
+    def _lock_only(self) -> None:
+        """Take the lock without touching what the file says (to look, not to hold)."""
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.fdopen(descriptor, "r+")
+        try:
+            _flock(handle)
+        except OSError:
+            handle.close()
+            raise KenningError("held") from None
+        self._file = handle
+
+    def _unlock_only(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _flock(handle: TextIO) -> None:
+    """An exclusive lock on `handle`, or OSError if another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -34,6 +34,7 @@ import sqlite_vec
 
 from kenning.errors import IndexError_
 from kenning.paths import private_dir, readable_path, real_path, stored_path
+from kenning.storage_faults import storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -224,14 +225,20 @@ class Store:
         finally:
             os.umask(old_umask)
         self._savepoints = 0
-        self.db.setbusytimeout(10_000)
-        self.db.enable_load_extension(True)
-        self.db.load_extension(sqlite_vec.loadable_path())
-        self.db.enable_load_extension(False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
-        self.db.execute("PRAGMA foreign_keys=ON")
+        try:
+            with storage_errors(self.path):
+                self.db.setbusytimeout(10_000)
+                self.db.enable_load_extension(True)
+                self.db.load_extension(sqlite_vec.loadable_path())
+                self.db.enable_load_extension(False)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+                self.db.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            self.db.close()
+            raise
+        self.inode = _inode(self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -755,4 +762,34 @@ class Store:
         )
 
     def integrity_ok(self) -> bool:
-        return self.value("PRAGMA integrity_check") == "ok"
+        return not self.check("integrity_check")
+
+    def quick_check(self) -> list[str]:
+        """What SQLite's quick check finds wrong (empty when the file is sound)."""
+        return self.check("quick_check")
+
+    def check(self, pragma: str) -> list[str]:
+        """Problems SQLite's `pragma` (integrity_check, quick_check) finds, on a connection of its
+        own: FTS5's check on a connection that has not read the table since another process wrote it
+        uses a stale copy of the index structure and reports damage that is not there."""
+        db = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READWRITE)
+        try:
+            with storage_errors(self.path):
+                db.setbusytimeout(10_000)
+                db.enable_load_extension(True)
+                db.load_extension(sqlite_vec.loadable_path())
+                problems = [row[0] for row in db.execute(f"PRAGMA {pragma}")]
+        finally:
+            db.close()
+        return [] if problems == ["ok"] else problems
+
+    def replaced(self) -> bool:
+        """Has the database file been moved aside and rebuilt since this connection opened it?"""
+        return _inode(self.path) != self.inode
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
