@@ -266,6 +266,18 @@ def test_text_encodings(tmp_path: Path, encoding: str):
     assert extract(path).text == text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("text", [
+    "東京の桜は春に咲きます。\n私たちは公園で花見をしました。2024年4月\n",  # CJK with newlines and digits
+    "서울의 봄은 따뜻하고 벚꽃이 아름답습니다. 우리는 공원에서 산책했습니다.\n",
+    "北京的春天很美丽我们在公园里散步看花",  # no space, no newline: no zero byte in UTF-16
+])
+def test_wide_text_without_a_byte_order_mark(tmp_path: Path, encoding: str, text: str):
+    path = tmp_path / "wide.txt"
+    path.write_bytes((text * 20).encode(encoding))
+    assert extract(path).text == text * 20
+
+
 def test_cyrillic_legacy_encoding(tmp_path: Path):
     text = "Съешь же ещё этих мягких французских булок, да выпей чаю.\n" * 5
     path = tmp_path / "russian.txt"

@@ -59,7 +59,7 @@ def decode(data: bytes) -> str:
             return data[len(bom) :].decode(encoding, "replace")
     head = data[:_SNIFF]
     if b"\x00" in head:
-        guessed = _utf16_without_bom(head)
+        guessed = _wide_without_bom(head)
         if guessed is None:
             raise ExtractionError("binary data, not text")
         return _checked(data.decode(guessed, "replace"))
@@ -73,7 +73,13 @@ def decode(data: bytes) -> str:
     non_ascii = len(text) - len(text.encode("ascii", "ignore")) - broken
     if non_ascii >= 10 * broken:
         return _checked(text)
-    return _checked(data.decode(_guess_encoding(data[:262144]), "replace"))
+    try:
+        return _checked(data.decode(_guess_encoding(data[:262144]), "replace"))
+    except ExtractionError:
+        guessed = _plausible_utf16(head)  # UTF-16 with no zero byte at all: CJK text, no spaces
+        if guessed is None:
+            raise
+        return _checked(data.decode(guessed, "replace"))
 
 
 def _guess_encoding(sample: bytes) -> str:
@@ -107,15 +113,50 @@ _LATIN_CODE_PAGES = {
 }  # fmt: skip
 
 
-def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 text that is mostly ASCII has a zero in every other byte."""
-    half = len(head) // 2
-    zeros_even, zeros_odd = head[0::2].count(0), head[1::2].count(0)
-    if zeros_odd > 0.3 * half and zeros_even < 0.02 * half:
-        return "utf-16-le"
-    if zeros_even > 0.3 * half and zeros_odd < 0.02 * half:
-        return "utf-16-be"
+def _wide_without_bom(head: bytes) -> str | None:
+    """UTF-32 or UTF-16 text without a byte-order mark, told apart by where its zero bytes fall:
+    in UTF-16 only at one parity (each space, newline, digit or Latin letter has one), in UTF-32
+    in the upper half of every four bytes."""
+    head = head[: len(head) // 4 * 4]
+    quarters = [head[i::4].count(0) for i in range(4)]
+    count = max(1, len(head) // 4)
+    if quarters[2] == quarters[3] == count and quarters[0] < count:
+        return "utf-32-le"
+    if quarters[0] == quarters[1] == count and quarters[3] < count:
+        return "utf-32-be"
+    zeros_even, zeros_odd = quarters[0] + quarters[2], quarters[1] + quarters[3]
+    for encoding, zeros, others in (("utf-16-le", zeros_odd, zeros_even), ("utf-16-be", zeros_even, zeros_odd)):
+        if zeros and others <= 0.002 * len(head) and _plausible(head, encoding):
+            return encoding
     return None
+
+
+_TEXT_CATEGORIES = ("L", "M", "N", "P", "S", "Z")
+
+
+def _plausible(head: bytes, encoding: str) -> bool:
+    """Does `head` decode, as `encoding`, to text (letters, marks, digits, punctuation, spaces)?"""
+    text = head.decode(encoding, "replace")
+    if not text:
+        return False
+    good = sum(1 for c in text if c in "\t\n\r" or (unicodedata.category(c)[0] in _TEXT_CATEGORIES
+                                                      and unicodedata.category(c) not in ("Co", "Cn")))
+    return good >= 0.97 * len(text)
+
+
+def _plausible_utf16(head: bytes) -> str | None:
+    """For text with no zero byte that nothing else reads: UTF-16 of CJK, Hangul or kana."""
+    candidates = []
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = head[: len(head) // 2 * 2].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        east_asian = sum(1 for c in text if "\u3000" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af"
+                         or "\uff00" <= c <= "\uffef")
+        if text and east_asian >= 0.9 * len(text):
+            candidates.append(encoding)
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _checked(text: str) -> str:
