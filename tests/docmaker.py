@@ -478,3 +478,58 @@ _WRITERS = {
 }
 
 SUPPORTED_SUFFIXES = tuple(sorted({*_WRITERS, *_COMMENT_PREFIX}))
+
+
+def write_one_stream_pdf(path: Path, text: str) -> Path:
+    """A one-page PDF whose page is a single content stream showing `text` in one operator (as
+    some generators write a whole report): tens of MB of text on one page."""
+    lines = []
+    for number, start in enumerate(range(0, len(text), 90)):  # lines drawn over one another, on the page
+        line = text[start : start + 90].replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        lines.append(b"1 0 0 1 36 %d Tm (" % (800 - 12 * (number % 64)) + line.encode("latin-1", "replace") + b") Tj")
+    stream = b"BT /F1 10 Tf\n" + b"\n".join(lines) + b"\nET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def write_zip_bomb_docx(path: Path, inflated_mb: int = 600, claimed: int = 4096) -> Path:
+    """A .docx whose word/document.xml inflates to `inflated_mb` MB while its headers claim
+    `claimed` bytes (the sizes in a zip are only what its writer says)."""
+    import struct
+    import zlib
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = b"<w:t>" + b"A" * 1_000_000 + b"</w:t>"
+    bomb = b"".join(compressor.compress(block) for _ in range(inflated_mb)) + compressor.flush()
+    members = [(b"[Content_Types].xml", 0, b"<Types/>", 8), (b"word/document.xml", 8, bomb, claimed)]
+    out, central = bytearray(), bytearray()
+    for name, method, data, size in members:
+        crc = zlib.crc32(data) if method == 0 else 0
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(data), size, len(name), 0)
+        out += name + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0, crc, len(data), size,
+                               len(name), 0, 0, 0, 0, 0, offset) + name
+    out += central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
+                                 len(out), 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(out))
+    return path

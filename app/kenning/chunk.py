@@ -57,11 +57,17 @@ def _spans(text: str, start: int, end: int, splitter: re.Pattern) -> list[tuple[
     return trimmed
 
 
+# A span longer than this many characters a token is split without being measured: it cannot be
+# one piece in any real text, and tokenizing whole pages only to learn that is most of the work.
+UNMEASURED_CHARS_PER_TOKEN = 12
+
+
 def _pieces(text: str, start: int, end: int, budget: int, count: TokenCounter, level: int = 0) -> list[_Piece]:
     """Split text[start:end] into pieces of at most `budget` tokens, coarsest boundaries first."""
-    tokens = count(text[start:end])
-    if tokens <= budget:
-        return [_Piece(start, end, tokens)]
+    if end - start <= budget * UNMEASURED_CHARS_PER_TOKEN:
+        tokens = count(text[start:end])
+        if tokens <= budget:
+            return [_Piece(start, end, tokens)]
     if level < len(_SPLITTERS):
         parts = _spans(text, start, end, _SPLITTERS[level])
         if len(parts) > 1 or level + 1 < len(_SPLITTERS):

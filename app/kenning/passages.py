@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kenning.chunk import Chunk, chunk_document
 from kenning.extract import Document, Section, extract
+from kenning.extract.base import reading_budget
 from kenning.tokens import tokenizer_for
 
 CHARS_PER_TOKEN_BOUND = 8  # no passage of `window` tokens holds more text than this many chars a token
@@ -42,19 +43,20 @@ class FilePassages:
 
 def read_passages(path: str, plan: ChunkPlan) -> FilePassages:
     """In the child: the file's passages (none if it has no text)."""
-    document = extract(Path(path))
+    max_chars = plan.max_passages * plan.window * CHARS_PER_TOKEN_BOUND
+    with reading_budget(4 * max_chars):  # bytes: up to 4 a character in UTF-8
+        document = extract(Path(path))
     if document.is_empty():
         return FilePassages(clean(document.title), clean(document.author))
-    full_length = len(document.text)
-    document = _cut(document, plan.max_passages * plan.window * CHARS_PER_TOKEN_BOUND)
+    document = _cut(document, max_chars)
     for section in document.sections:  # a character for each (the offsets stay), that SQLite can store
         section.text = _LONE_SURROGATE.sub("\ufffd", section.text)
     tokenizer = tokenizer_for(plan.model_path, plan.document_prefix)
     chunks = chunk_document(document, tokenizer.count, plan.window, plan.overlap, limit=plan.max_passages)
     note = None
-    if len(chunks) >= plan.max_passages and (not chunks or chunks[-1].char_end < full_length - 1):
-        share = chunks[-1].char_end / full_length if chunks else 0.0
-        note = (f"only the first {plan.max_passages:,} passages are indexed (about {share:.0%} of its text); "
+    limited = len(chunks) >= plan.max_passages and (not chunks or chunks[-1].char_end < len(document.text) - 1)
+    if document.truncated or limited:
+        note = (f"only the first {len(chunks):,} passages are indexed (the limit is {plan.max_passages:,} a file); "
                 "raise the passage limit in the settings to index all of it")
     return FilePassages(clean(document.title), clean(document.author), chunks, note)
 
@@ -74,4 +76,4 @@ def _cut(document: Document, max_chars: int) -> Document:
             break
         sections.append(Section(section.text[:room], section.page))
         used += min(room, len(section.text)) + len(Document.SEPARATOR)
-    return Document(sections, document.title, document.author)
+    return Document(sections, document.title, document.author, truncated=True)

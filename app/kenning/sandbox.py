@@ -44,26 +44,34 @@ def _child_main(conn: Connection, memory_bytes: int | None) -> None:
     while True:
         try:
             function, args = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the parent went away (a kill, a crash): end quietly
             return
         try:
-            conn.send((Reply.OK, function(*args)))
-        except FileNotFoundError:
-            conn.send((Reply.ERROR, "the file is no longer there"))
-        except UnsupportedFile as exc:
-            conn.send((Reply.UNSUPPORTED, str(exc)))
-        except ExtractionError as exc:
-            conn.send((Reply.ERROR, str(exc)))
-        except MemoryError:
-            conn.send((Reply.ERROR, "needs more memory than the extraction limit"))
-        except OSError as exc:
-            conn.send((Reply.ERROR, f"cannot read: {exc.strerror or exc}"))
-        except Exception as exc:  # a parser bug must not end the worker
-            conn.send((Reply.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
+            conn.send(_answer(function, args, memory_bytes))
+        except (OSError, ValueError):
+            return
+
+
+def _answer(function: Callable, args: tuple, memory_bytes: int | None) -> tuple[Reply, object]:
+    try:
+        return Reply.OK, function(*args)
+    except FileNotFoundError:
+        return Reply.ERROR, "the file is no longer there"
+    except UnsupportedFile as exc:
+        return Reply.UNSUPPORTED, str(exc)
+    except ExtractionError as exc:
+        return Reply.ERROR, str(exc)
+    except MemoryError:
+        limit = f" ({memory_bytes // 2**20} MB; raise it in the settings)" if memory_bytes else ""
+        return Reply.ERROR, f"needs more memory than the extraction limit{limit}"
+    except OSError as exc:
+        return Reply.ERROR, f"cannot read: {exc.strerror or exc}"
+    except Exception as exc:  # a parser bug must not end the worker
+        return Reply.ERROR, f"{type(exc).__name__}: {exc}"[:500]
 
 
 class ExtractionSandbox:
-    def __init__(self, timeout_s: float = 60.0, memory_mb: int | None = 4096):
+    def __init__(self, timeout_s: float = 60.0, memory_mb: int | None = 800):
         self.timeout_s = timeout_s
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
         self._context = multiprocessing.get_context("spawn")
@@ -126,7 +134,8 @@ class ExtractionSandbox:
             self._stop()
             if code is not None and code < 0:
                 raise ExtractionError(f"the parser crashed on this file (signal {-code})") from None
-            raise ExtractionError("the parser crashed on this file (out of memory?)") from None
+            limit = f" (the limit is {self.memory_bytes // 2**20} MB)" if self.memory_bytes else ""
+            raise ExtractionError(f"the parser crashed on this file (out of memory?{limit})") from None
         if kind == Reply.OK:
             return payload
         if kind == Reply.UNSUPPORTED:

@@ -24,7 +24,7 @@ class IndexSettings:
 
     max_file_mb: float = 200.0  # larger files are skipped with a reason
     timeout_s: float = 60.0  # to extract one file
-    memory_mb: int | None = 4096  # the extraction child's address-space limit
+    memory_mb: int | None = 800  # the extraction child's address space (its Python and parsers take ~300)
     chunk_tokens: int = 256  # passage size, in the model's tokens (capped at its window)
     overlap_tokens: int = 32
     max_passages: int = 10_000  # per file: the rest of a longer file is reported, not indexed
@@ -40,6 +40,7 @@ class Settings:
     max_file_mb: float = IndexSettings.max_file_mb
     timeout_s: float = IndexSettings.timeout_s
     max_passages: int = IndexSettings.max_passages
+    memory_mb: int = 800
     follow_links: bool = IndexSettings.follow_links
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
@@ -71,7 +72,8 @@ class Settings:
 
     def index_settings(self) -> IndexSettings:
         return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens,
-                             max_passages=self.max_passages, follow_links=self.follow_links)
+                             max_passages=self.max_passages, follow_links=self.follow_links,
+                             memory_mb=self.memory_mb)
 
     def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag

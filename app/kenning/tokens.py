@@ -4,7 +4,9 @@ chunking runs beside the embedding, within the child's time and memory limits.""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 from kenning.errors import ModelError
 from kenning.models.llama_log import quiet_llama
@@ -31,23 +33,36 @@ class Tokenizer:
                 raise ModelError(f"{model_path}: llama.cpp could not read this model's vocabulary")
             vocab = llama_cpp.llama_model_get_vocab(self._model)
         self._vocab = vocab
+        self._lock = threading.Lock()  # one buffer, reused: one call at a time
+        self._capacity = 0
+        self._buffer: Any = None  # a ctypes array of llama_token
+        self._grow(4096)
 
     def tokenize(self, text: str, special: bool = True) -> list[int]:
         """Token ids; `special` adds [CLS]/[SEP] or their equivalents."""
-        llama = self._llama
-        data = text.encode("utf-8", "replace")
-        capacity = len(data) + 8
-        buffer = (llama.llama_token * capacity)()
-        count = llama.llama_tokenize(self._vocab, data, len(data), buffer, capacity, special, False)
-        if count < 0:  # buffer too small: the negated count is the size needed
-            capacity = -count
-            buffer = (llama.llama_token * capacity)()
-            count = llama.llama_tokenize(self._vocab, data, len(data), buffer, capacity, special, False)
-        return list(buffer[:count])
+        with self._lock:
+            count = self._run(text.encode("utf-8", "replace"), special)
+            return list(self._buffer[:count])
 
     def count(self, text: str) -> int:
         """Tokens `text` takes as a document, prefix and special tokens included."""
-        return len(self.tokenize(self.document_prefix + text))
+        with self._lock:
+            return self._run((self.document_prefix + text).encode("utf-8", "replace"), True)
+
+    def _run(self, data: bytes, special: bool) -> int:
+        """Tokenize into the reusable buffer (grown as needed); returns how many tokens."""
+        if len(data) + 8 > self._capacity:
+            self._grow(len(data) + 8)
+        count = self._llama.llama_tokenize(self._vocab, data, len(data), self._buffer, self._capacity, special, False)
+        if count < 0:  # buffer too small: the negated count is the size needed
+            self._grow(-count)
+            count = self._llama.llama_tokenize(self._vocab, data, len(data), self._buffer, self._capacity, special,
+                                               False)
+        return count
+
+    def _grow(self, capacity: int) -> None:
+        self._capacity = max(capacity, 2 * self._capacity)
+        self._buffer = (self._llama.llama_token * self._capacity)()
 
     def close(self) -> None:
         if self._model:

@@ -7,6 +7,7 @@ It raises `ExtractionError` with a short reason for damaged, encrypted or unread
 from __future__ import annotations
 
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     title: str | None = None
     author: str | None = None
+    truncated: bool = False  # only the start of the file was read (see `reading_budget`)
 
     SEPARATOR = "\n\n"
 
@@ -54,6 +56,31 @@ class Document:
         return not any(s.text.strip() for s in self.sections)
 
 
+_budget: list[int | None] = [None]
+
+
+@contextmanager
+def reading_budget(limit_bytes: int | None):
+    """While active, text formats read at most `limit_bytes` of a file: a file longer than what
+    the passage limit could ever index is not read whole (a 100 MB HTML file, a 12 MB one-line
+    JSON), which bounds memory and time."""
+    _budget.append(limit_bytes)
+    try:
+        yield
+    finally:
+        _budget.pop()
+
+
+def read_head(path: Path) -> tuple[bytes, bool]:
+    """A text file's bytes, up to the reading budget; and whether it was cut there."""
+    limit = _budget[-1]
+    with open(path, "rb") as f:
+        data = f.read() if limit is None else f.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        return data[:limit], True
+    return data, False
+
+
 def read_bytes_limited(path: Path, limit: int | None = None) -> bytes:
     with open(path, "rb") as f:
         data = f.read() if limit is None else f.read(limit + 1)
@@ -62,22 +89,27 @@ def read_bytes_limited(path: Path, limit: int | None = None) -> bytes:
     return data
 
 
-def check_zip(path: Path, kind: str, xml_limit: int = 256 * 1024 * 1024) -> None:
-    """Refuse a file that is not a zip archive, or whose XML would unpack to more than `xml_limit`.
+def check_zip(path: Path, kind: str, xml_limit: int = 48 * 1024 * 1024) -> None:
+    """Refuse a file that is not a zip archive, or whose XML unpacks to more than `xml_limit`.
 
     Office and OpenDocument readers load their XML parts whole; a few MB of compressed XML
-    can unpack to gigabytes (zipfile reads no more than the sizes this check adds up).
+    can unpack to gigabytes. The sizes an archive declares can lie (a bomb that claims 4 KB), so
+    each XML part is inflated here a block at a time and counted, never held whole.
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            xml_size = sum(
-                info.file_size
-                for info in archive.infolist()
-                if info.filename.endswith((".xml", ".rels"))
-            )
-    except MemoryError:
-        raise  # not damage: the sandbox reports it as over its memory limit
+            members = [info for info in archive.infolist() if info.filename.endswith((".xml", ".rels"))]
+            if sum(info.file_size for info in members) > xml_limit:
+                raise ExtractionError(f"{kind} file unpacks to more than {xml_limit // 2**20} MB of XML")
+            total = 0
+            for info in members:
+                with archive.open(info) as part:
+                    while block := part.read(1 << 20):
+                        total += len(block)
+                        if total > xml_limit:
+                            raise ExtractionError(
+                                f"{kind} file unpacks to more than {xml_limit // 2**20} MB of XML")
+    except (ExtractionError, MemoryError):
+        raise  # MemoryError is not damage: the sandbox reports it as over its memory limit
     except Exception as e:  # BadZipFile, NotImplementedError, EOFError... for damaged archives
         raise ExtractionError(f"not a valid {kind} file") from e
-    if xml_size > xml_limit:
-        raise ExtractionError(f"{kind} file unpacks to more than {xml_limit // 2**20} MB of XML")

@@ -35,7 +35,14 @@ def extract(path: Path) -> Document:
     except (ExtractionError, MemoryError):
         raise
     except Exception as e:  # FileDataError, RuntimeError and friends from MuPDF
+        if _out_of_memory(e):
+            raise MemoryError from e
         raise ExtractionError(f"damaged or unreadable {_kind(path)} file") from e
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    message = str(exc).lower()
+    return any(word in message for word in ("malloc", "calloc", "realloc", "out of memory", "cannot allocate"))
 
 
 def _read(doc: pymupdf.Document, kind: str) -> Document:
@@ -48,7 +55,9 @@ def _read(doc: pymupdf.Document, kind: str) -> Document:
             sections.append(Section(_page_text(doc[number]), number + 1))
         except MemoryError:
             raise
-        except Exception:
+        except Exception as exc:
+            if _out_of_memory(exc):  # MuPDF's own allocation failed: the limit, not damage
+                raise MemoryError from exc
             continue  # one broken page does not spoil the others
     result = Document(sections, _meta(doc, "title"), _meta(doc, "author"))
     if count and not sections:

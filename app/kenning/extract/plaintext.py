@@ -15,7 +15,7 @@ from pathlib import Path
 
 import charset_normalizer
 
-from kenning.extract.base import Document, ExtractionError, Section, read_bytes_limited
+from kenning.extract.base import Document, ExtractionError, Section, read_head
 
 EXTENSIONS = tuple(
     (
@@ -40,7 +40,7 @@ _MARKDOWN_TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
 def extract(path: Path) -> Document:
-    data = read_bytes_limited(path)
+    data, truncated = read_head(path)
     if not data:
         return Document()
     text = decode(data)
@@ -49,7 +49,7 @@ def extract(path: Path) -> Document:
     if path.suffix.lower() in (".md", ".markdown"):
         match = _MARKDOWN_TITLE.search(text)
         title = match.group(1).strip() if match else None
-    return Document([Section(text)], title)
+    return Document([Section(text)], title, truncated=truncated)
 
 
 def decode(data: bytes) -> str:

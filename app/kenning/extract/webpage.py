@@ -14,7 +14,7 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser
 
 from kenning.extract import plaintext
-from kenning.extract.base import Document, Section, read_bytes_limited
+from kenning.extract.base import Document, Section, read_head
 
 EXTENSIONS = (".html", ".htm", ".xhtml")
 
@@ -36,12 +36,17 @@ _DECLARED_CHARSET = re.compile(
 )
 
 
+MAX_MARKUP_BYTES = 12 * 1024 * 1024  # parsed at once: lexbor's tree takes many times this
+
+
 def extract(path: Path) -> Document:
-    data = read_bytes_limited(path)
+    data, truncated = read_head(path)
+    if len(data) > MAX_MARKUP_BYTES:
+        data, truncated = data[:MAX_MARKUP_BYTES], True
     if not data:
         return Document()
     text, title, author = parse(decode(data))
-    return Document([Section(text)] if text else [], title, author)
+    return Document([Section(text)] if text else [], title, author, truncated=truncated)
 
 
 def html_to_text(markup: str) -> str:
