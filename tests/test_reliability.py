@@ -281,3 +281,102 @@ def test_the_service_waits_out_a_full_disk_and_carries_on(small_disk, tmp_path):
     finally:
         service.stop()
     check_consistent(open_store(small_disk))
+
+
+def test_soak_a_hostile_corpus_with_random_kills(data_dir, tmp_path):
+    """Every case above, and bombs and broken files, among 200 good files; `kenning index` killed
+    at random moments, then run to the end: the index is sound, every good file is found and every
+    bad one is reported with a reason."""
+    import random
+    import signal
+    import time
+
+    from docmaker import write_encrypted_pdf, write_junk, write_truncated_pdf, write_zip_bomb_docx
+
+    from kenning.settings import Settings
+
+    docs = tmp_path / "docs"
+    for i in range(200):
+        write_document(docs / "good" / f"note{i:03d}.txt", f"Note {i}", [f"Field note {i}: the heron number {i} "
+                                                                          "waded in the reeds."])
+    bad = docs / "bad"
+    write_zip_bomb_docx(bad / "bomb.docx", inflated_mb=300)
+    write_truncated_pdf(bad / "truncated.pdf")
+    write_encrypted_pdf(bad / "locked.pdf", "secret text", "pw")
+    write_junk(bad / "junk.pdf")
+    write_junk(bad / "junk.docx", seed=2)
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "binary.txt").write_bytes(bytes(range(256)) * 64)
+    odd = odd_name(bad, b"\xff\xfeodd.txt")
+    private = tmp_path / "private"
+    write_document(private / "secret.txt", "Secret", ["walrus seventeen"])
+    (bad / "outside").symlink_to(private)
+    (bad / "loop").symlink_to(bad)
+    deep = bad
+    for level in range(60):
+        deep = deep / f"d{level}"
+    write_document(deep / "deep.txt", "Deep", ["A note at the bottom of sixty folders."])
+    Settings(max_passages=50).save(data_dir)
+    command = [sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "index", str(docs)]
+    rng = random.Random(11)
+    for _ in range(3):
+        process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(2.0, 12.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        check_consistent(open_store(data_dir))
+    done = kenning(data_dir, "index", str(docs))
+    assert b"Traceback" not in done.stderr
+    check_consistent(open_store(data_dir))
+    with Engine(data_dir=data_dir) as engine:
+        indexed = {r.path for r in engine.search("heron waded in the reeds", mode="bm25", limit=1000)}
+        assert all(str(docs / "good" / f"note{i:03d}.txt") in indexed for i in range(200))
+        assert any(r.path == odd for r in engine.search("marmalade", mode="bm25"))
+        assert Path(engine.search("bottom of sixty folders", mode="bm25")[0].path).name == "deep.txt"
+        assert engine.search("walrus", mode="bm25") == []
+        reasons = {Path(p).name: reason for p, _, reason in engine.failures()}
+        for name in ("bomb.docx", "truncated.pdf", "locked.pdf", "junk.pdf", "junk.docx", "empty.txt", "binary.txt"):
+            assert reasons.get(name), (name, reasons)
+        skipped = {Path(p).name for p, _ in engine.status().skipped}
+        assert "outside" in skipped
+        assert engine.passages_waiting() == 0
+
+
+def test_the_service_rebuilds_an_index_deleted_while_it_runs(data_dir, tmp_path):
+    docs = tmp_path / "docs"
+    good_files(docs, 3)
+    service = start_service(data_dir, docs)
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(database(data_dir)) + suffix).unlink(missing_ok=True)
+        write_document(docs / "after.txt", "After", ["Written after the index was deleted: puffins."])
+        with Engine(data_dir=data_dir) as reader:
+            assert wait_until(lambda: any(Path(r.path).name == "after.txt"
+                                          for r in reader.search("puffins", mode="bm25")), 60)
+            assert wait_until(lambda: reader.files_indexed() == 4, 60)
+            assert reader.folder_paths() == [str(docs)]
+    finally:
+        service.stop()
+
+
+def test_the_lock_file_is_private_and_a_killed_run_leaves_no_traceback(data_dir, tmp_path):
+    import signal
+    import stat
+    import time
+
+    docs = tmp_path / "docs"
+    good_files(docs, 30)
+    old = os.umask(0)
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "index", str(docs)],
+                                   stderr=subprocess.PIPE)
+        lock = data_dir / "service.lock"
+        assert wait_until(lambda: lock.exists() and lock.stat().st_size > 0, 60)
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+        time.sleep(2.0)
+        process.send_signal(signal.SIGKILL)
+        _, stderr = process.communicate(timeout=30)
+        time.sleep(1.0)  # the extraction child notices its parent is gone
+    finally:
+        os.umask(old)
+    assert b"Traceback" not in stderr and b"ConnectionResetError" not in stderr

@@ -381,7 +381,8 @@ class Engine:
     # -- files -----------------------------------------------------------------------------------
 
     def failures(self) -> list[tuple[str, FileStatus, str]]:
-        return self._store.failures()
+        """Files that could not be read, or only in part, with why (not those deleted since)."""
+        return [failure for failure in self._store.failures() if os.path.lexists(failure[0])]
 
     def retry(self, path: Path) -> None:
         """Index a failed file again: forget the failure (an unchanged file would be skipped) and
@@ -406,7 +407,7 @@ class Engine:
             passages=self._store.passage_count(),
             passages_waiting=self._store.waiting_count(),
             skipped=self._store.skipped(),
-            failures=self._store.failures(),
+            failures=self.failures(),
             dimensions=self._store.dimensions,
             model_switch=self._switch.state(),
         )
@@ -528,6 +529,18 @@ class Engine:
             self._store.set_folder_exclude(folder, tuple(patterns))
         self._store.set_global_excludes(tuple(global_excludes))
         return model[0] if model else None
+
+    def reopen_if_gone(self) -> bool:
+        """The database file was deleted (or replaced) under us: open the one at its path now, a
+        new empty one with the same folders if need be (the files are then read again). True if
+        it was reopened. For the writer; readers follow through `search`."""
+        if not self._store.replaced():
+            return False
+        log.warning("the index %s was removed while in use; starting a new one", self.database_path)
+        self._reopen_if_replaced()
+        if not self._store.folders():  # a new, empty index (perhaps made by a reader meanwhile)
+            self._restore_choices()
+        return True
 
     def _reopen_if_replaced(self) -> None:
         """Another process rebuilt a damaged index: read the new one."""

@@ -207,6 +207,10 @@ class Service:
         the queue, else a batch of a model switch, else a short wait."""
         if engine.needs_check():  # a reader (search, status) met damage
             self._check(engine)
+        if engine.reopen_if_gone():  # the database was deleted under us: rebuild from the files
+            self.status.message = "the index was removed while in use; it is being rebuilt from your files"
+            self._reconciled = False
+            return
         self._sync_folders(engine)
         self._apply_new_exclusions(engine)
         self._apply_moves(engine)
