@@ -58,7 +58,7 @@ def evaluate(collection, corpus: Path, model: str | None, fresh: bool) -> dict[s
     batch = "\n".join(collection.queries[q] for q in qids) + "\n"
     scores = {}
     for mode in MODES:
-        out = cisi.kenning(data_dir, model, "search", "--batch", "-", "--json", "--limit", str(K),
+        out = cisi.kenning(data_dir, model, "search", "--batch", "-", "--json", "--all", "--limit", str(K),
                            "--mode", mode, stdin=batch, ok=(0, 2))
         lines = [json.loads(line) for line in out.splitlines() if line.strip()]
         if len(lines) != len(qids):

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 from docmaker import write_document, write_truncated_pdf
-from PySide6.QtCore import Qt, QThread, QUrl
+from PySide6.QtCore import QPoint, QPointF, Qt, QThread, QUrl
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from test_engine import make_corpus
 
@@ -31,7 +32,8 @@ from kenning.gui.app import KenningApp
 from kenning.gui.background_task import run_with_progress
 from kenning.gui.first_run import FirstRunWizard
 from kenning.gui.folders_dialog import FoldersDialog
-from kenning.gui.page_view import PageView
+from kenning.gui.page_view import READABLE_WIDTH_PX, PageView
+from kenning.gui.preview_pane import page_caption
 from kenning.gui.settings_dialog import SettingsDialog
 from kenning.gui.single_instance import SingleInstance
 from kenning.gui.status_view import StatusView
@@ -141,7 +143,7 @@ def test_typing_a_query_shows_the_right_file_first(qtbot, app, query, expected):
     window = app.window
     names = wait_for_results(qtbot, window, query)
     assert names[0] == expected
-    assert window.left.currentWidget() is window.results
+    assert window.left.currentWidget() is window.results_page
     assert window.results.currentIndex().row() == 0
     window.grab()  # paints every visible row through the delegate
 
@@ -193,6 +195,41 @@ def test_more_like_this_searches_with_the_passage(qtbot, app):
     assert window.model.rowCount() > 0
     assert source.path not in [r.path for r in window.model.results()]
 
+    assert window.back_button.isVisible()
+    with qtbot.waitSignal(window.results_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert window.field.text() == "sourdough bread" and window.exclude_path is None
+    assert Path(window.current_result().path).name == "baking.docx"
+    assert not window.back_button.isVisible()
+
+
+def test_weak_matches_are_hidden_under_a_note_that_shows_them(qtbot, app):
+    window = app.window
+    names = wait_for_results(qtbot, window, "tomato plants stakes")
+    assert names == ["gardening.odt"]
+    assert window.weak_note.isVisible() and "hidden" in window.weak_note.text()
+    with qtbot.waitSignal(window.results_shown):
+        window.weak_note.linkActivated.emit("show")
+    assert window.model.rowCount() > 1 and not window.weak_note.isVisible()
+
+
+def test_no_good_match_is_answered_again_when_a_matching_file_arrives(qtbot, app, corpus_index):
+    window = app.window
+    query = "when is the hedgehog count"
+    assert search(qtbot, window, query) == []
+    assert window.empty.kind == "no-good-match"
+    census = corpus_index[1] / "hedgehog-census.txt"
+    census.write_text("The annual hedgehog count takes place in the second week of May. Volunteers "
+                      "count hedgehogs in gardens and parks at dusk.")
+    try:
+        qtbot.waitUntil(lambda: [Path(r.path).name for r in window.model.results()][:1] == ["hedgehog-census.txt"],
+                        timeout=120_000)
+        assert window.field.text() == query  # nobody edited the query
+    finally:
+        census.unlink()
+        # The service forgets it again before the next test counts the files.
+        qtbot.waitUntil(lambda: app.link.files_indexed() == 15, timeout=60_000)
+
 
 # -- previews -------------------------------------------------------------------------------------
 
@@ -204,7 +241,7 @@ def test_pdf_preview_renders_the_page_and_highlights_the_passage(qtbot, app):
     view = wait_preview(qtbot, window, PageView)
     page = view.page
     assert not page.image.isNull() and page.image.width() > 1000
-    assert "Page 2 of 3" in window.preview.location.text()
+    assert window.preview.page_label.text() == "Page 2 of 3"
     assert page.highlights, "the passage was not found on the page"
     box = view.highlight_rect()
     page_rect = page.page_rect()
@@ -226,6 +263,74 @@ def test_pdf_preview_renders_the_page_and_highlights_the_passage(qtbot, app):
     assert scale > 0
 
 
+def test_pdf_preview_turns_pages_and_zooms(qtbot, app):
+    window = app.window
+    assert wait_for_results(qtbot, window, "dinosaur fossils")[0] == "report.pdf"
+    view = wait_preview(qtbot, window, PageView)
+    pane = window.preview
+    qtbot.waitUntil(lambda: pane.page_label.text() == "Page 2 of 3", timeout=WAIT_MS)
+    assert pane.page_bar.isVisible() and pane.previous_button.isEnabled() and pane.next_button.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: pane.page_label.text() == "Page 3 of 3", timeout=WAIT_MS)
+    assert not pane.next_button.isEnabled() and not view.page.highlights  # the passage is on page 2
+    qtbot.mouseClick(pane.previous_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.page_label.text() == "Page 2 of 3" and bool(view.page.highlights), timeout=WAIT_MS)
+
+    fitted = view.page.page_width
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom == pytest.approx(1.25) and view.page.page_width == pytest.approx(fitted * 1.25)
+    assert pane.zoom_label.text() == "125%"
+    wheel = QWheelEvent(QPointF(50, 50), view.mapToGlobal(QPointF(50, 50)), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom == pytest.approx(1.25 ** 2)
+    qtbot.keyClick(view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert view.zoom == 1.0 and view.page.page_width == pytest.approx(fitted)
+
+
+def test_pdf_preview_stays_readable_at_the_minimum_window_size(qtbot, app):
+    window = app.window
+    size = window.size()
+    window.resize(window.minimumSize())
+    try:
+        assert wait_for_results(qtbot, window, "dinosaur fossils")[0] == "report.pdf"
+        view = wait_preview(qtbot, window, PageView)
+        qtbot.waitUntil(lambda: not view.page.image.isNull(), timeout=WAIT_MS)
+        assert view.viewport().width() < READABLE_WIDTH_PX  # the pane is narrow...
+        assert view.page.page_width >= READABLE_WIDTH_PX  # ...the page is not: it scrolls sideways
+        box = view.highlight_rect()
+        assert view.horizontalScrollBar().value() <= box.left() <= view.horizontalScrollBar().value() + view.viewport().width()
+    finally:
+        window.resize(size)
+
+
+def test_page_caption_shows_printed_page_numbers():
+    assert page_caption(24, 36, "21") == "Page 21 (24 of 36)"
+    assert page_caption(3, 10, "iii") == "Page iii (3 of 10)"
+    assert page_caption(2, 3, "2") == page_caption(2, 3, "") == "Page 2 of 3"
+
+
+def test_opening_a_file_without_an_application_says_so_and_offers_its_folder(qtbot, app, opened, tmp_path, monkeypatch):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    xdg_mime = tools / "xdg-mime"
+    xdg_mime.write_text("#!/bin/sh\n# a desktop with no application for this type answers nothing\nexit 0\n")
+    xdg_mime.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    window = app.window
+    assert wait_for_results(qtbot, window, "making bread with wild yeast")[0] == "baking.docx"
+    result = window.current_result()
+    before = len(opened)
+    window.open_result(result)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "cannot-open") is not None, timeout=5000)
+    box = window.findChild(QMessageBox, "cannot-open")
+    assert "baking.docx" in box.text() and len(opened) == before  # nothing was handed to xdg-open
+    folder = next(b for b in box.buttons() if b.text() == "Show in folder")
+    qtbot.mouseClick(folder, Qt.MouseButton.LeftButton)
+    assert opened[-1] == QUrl.fromLocalFile(str(Path(result.path).parent))
+
+
 def test_text_preview_highlights_and_scrolls_to_the_passage(qtbot, app):
     window = app.window
     names = wait_for_results(qtbot, window, "espresso machine pressure")
@@ -245,7 +350,11 @@ def test_text_preview_offsets_survive_characters_outside_the_bmp():
 
 def test_keyboard_navigation_and_opening(qtbot, app, opened):
     window = app.window
-    names = wait_for_results(qtbot, window, "chess opening moves")
+    wait_for_results(qtbot, window, "chess opening moves")
+    if window.weak_note.isVisible():  # only chess.md is a good match: show the rest too
+        with qtbot.waitSignal(window.results_shown):
+            window.weak_note.linkActivated.emit("show")
+    names = [Path(r.path).name for r in window.model.results()]
     assert len(names) >= 3
     window.focus_search()
     qtbot.keyClick(window.field, Qt.Key.Key_Down)

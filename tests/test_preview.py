@@ -31,6 +31,19 @@ def test_a_pdf_page_is_rendered_with_the_passage_marked(tmp_path, previewer):
     assert other.page == 1 and not other.highlights
 
 
+def test_printed_page_labels_come_with_the_page(tmp_path, previewer):
+    import pymupdf
+
+    path = write_document(tmp_path / "book.pdf", "Book", [], pages=[["Preface."], ["Contents."], ["Chapter one."]])
+    with pymupdf.open(path) as doc:  # two front-matter pages numbered i, ii; the body starts at 1
+        doc.set_page_labels([{"startpage": 0, "style": "r", "firstpagenum": 1},
+                             {"startpage": 2, "style": "D", "firstpagenum": 1}])
+        doc.save(tmp_path / "labelled.pdf")
+    labelled = str(tmp_path / "labelled.pdf")
+    assert previewer.preview(labelled, 2, 0, 5).label == "ii"
+    assert previewer.preview(labelled, 2, 0, 5, show_page=3).label == "1"
+
+
 def test_a_text_file_gives_its_text_and_the_passage_span(tmp_path, previewer):
     path = tmp_path / "notes.txt"
     path.write_text("first line\r\nsecond line with the passage\r\n")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kenning.query import SNIPPET_CHARS, fts_query, make_snippet, query_terms
+from kenning.query import SNIPPET_CHARS, fts_query, make_snippet, parse_query, query_terms, stem
+from kenning.relevance import matching_spans
 
 
 def test_terms_are_lower_case_words_in_any_script():
@@ -39,3 +40,44 @@ def test_snippet_centres_on_the_densest_hits_and_cuts_at_words():
 def test_snippet_without_hits_starts_at_the_beginning():
     text = "alpha beta " * 100
     assert make_snippet(text, ["zebra"]).startswith("alpha beta")
+
+
+def test_quoted_phrases_and_exclusions_are_parsed_out():
+    parsed = parse_query('tax "annual return" -draft -"old version" 2024')
+    assert parsed.phrases == [["annual", "return"]]
+    assert parsed.excluded == [["draft"], ["old", "version"]]
+    assert parsed.text == "tax annual return 2024"
+    assert parsed.terms == ["tax", "annual", "return", "2024"]
+
+
+def test_hyphens_inside_words_and_lone_quotes_are_plain_text():
+    parsed = parse_query('e-mail from co-op "unclosed')
+    assert parsed.excluded == [] and parsed.phrases == []
+    assert parsed.terms == ["e", "mail", "from", "co", "op", "unclosed"]
+
+
+def test_short_bare_words_read_as_keywords_questions_do_not():
+    assert parse_query("invoice 4471").reads_as_keywords()
+    assert parse_query("Smith tax return").reads_as_keywords()
+    assert not parse_query("how do telescopes work").reads_as_keywords()
+    assert not parse_query("telescopes?").reads_as_keywords()
+    assert not parse_query("ways to keep slugs off lettuce in a wet spring").reads_as_keywords()
+
+
+def test_stems_match_word_forms_but_not_prefixes():
+    assert stem("recipes") == stem("recipe")
+    assert stem("taxes") == stem("tax")
+    assert stem("Café") == stem("cafe")
+    assert stem("carrots") != stem("care")
+    assert stem("const") != stem("contents")
+
+
+def test_highlighting_marks_only_the_query_words():
+    text = "Take care of the carrots; the file's contents are const."
+    marked = [text[a:b] for a, b in matching_spans(text, ["care", "contents", "file"])]
+    assert marked == ["care", "file", "contents"]
+
+
+def test_snippet_centres_on_word_forms_of_the_query():
+    text = "filler " * 100 + "the recipes for bread" + " filler" * 100
+    assert "recipes" in make_snippet(text, ["recipe"])

@@ -1,7 +1,8 @@
 """`kenning` command line: a thin caller of the engine (the GUI and the service call the same API).
+Every command also takes --data-dir, --model, --gpu, --threads and -v after its name.
 
     kenning [--data-dir DIR] index PATH...
-    kenning [--data-dir DIR] search [--json] [--limit N] [--batch FILE] [QUERY]
+    kenning [--data-dir DIR] search [--json] [--all] [--limit N] [--batch FILE] [QUERY]
     kenning [--data-dir DIR] status [--json]
     kenning [--data-dir DIR] models list|import PATH|convert HF_DIR [--quant Q] [-o OUT]
     kenning [--data-dir DIR] models download NAME [--proxy URL]
@@ -16,22 +17,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kenning import __version__
-from kenning.engine import Engine
 from kenning.errors import IndexDamaged, KenningError, QueryError
 from kenning.models.catalogue import CATALOGUE
 from kenning.paths import default_data_dir
 from kenning.progress import ProgressLine
-from kenning.search import MAX_RESULTS, Filters, parse_date
-from kenning.service import Service
+from kenning.query import MAX_RESULTS
 from kenning.service_status import ServiceLock, ServiceState
 from kenning.settings import GPU_CHOICES, Settings
+
+if TYPE_CHECKING:  # the engine loads numpy, llama.cpp and more: not for --help and --version
+    from kenning.engine import Engine
+    from kenning.search import Filters
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -47,79 +52,119 @@ def _json(value, **options) -> str:
 
 class _VersionAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
-        from kenning.embed import backend_summary
+        from kenning.backend import backend_summary
 
-        print(f"kenning {__version__}\n{backend_summary()}")
+        print(f"kenning {__version__}\n{backend_summary(cached=True)}")
         parser.exit()
 
 
+def _common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options every command takes, before or after its name (`kenning --data-dir D search q` and
+    `kenning search --data-dir D q`). After the name they default to nothing, so that they do not
+    undo the same option given before it."""
+    quiet: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
+    parser.add_argument("--data-dir", type=Path, **quiet,
+                        help="where the index and models live (default: the user data dir)")
+    parser.add_argument("--model", **quiet, help="embedding model name (default: the index's model, else all-minilm-l6-v2)")
+    parser.add_argument("--gpu", choices=GPU_CHOICES, **quiet,
+                        help="offload the model to the GPU (default: the app's setting, auto)")
+    parser.add_argument("--threads", type=_positive, **quiet,
+                        help="CPU threads for embedding (default: the app's setting, physical cores)")
+    parser.add_argument("-v", "--verbose", action="store_true", **quiet, help="log details to stderr")
+
+
+class _Commands:
+    """Adds subcommands that each take the common options and describe themselves in --help."""
+
+    def __init__(self, parser: argparse.ArgumentParser, dest: str, title: str):
+        self.common = argparse.ArgumentParser(add_help=False)
+        _common_options(self.common, suppress=True)
+        self.group = parser.add_subparsers(dest=dest, required=True, title=title, metavar="COMMAND")
+
+    def add(self, name: str, summary: str, description: str = "", leaf: bool = True) -> argparse.ArgumentParser:
+        return self.group.add_parser(name, help=summary, description=description or summary,
+                                     parents=[self.common] if leaf else [],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kenning", description="Search the files on this computer by meaning, privately.")
+    parser = argparse.ArgumentParser(
+        prog="kenning", description="Search the files on this computer by meaning, privately.",
+        epilog="Start with `kenning index ~/Documents`, then `kenning search \"what you remember\"`. "
+               "`kenning COMMAND --help` describes each command.")
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and the llama.cpp backend")
-    parser.add_argument("--data-dir", type=Path, help="where the index and models live (default: the user data dir)")
-    parser.add_argument("--model", help="embedding model name (default: the index's model, else all-minilm-l6-v2)")
-    parser.add_argument("--gpu", choices=GPU_CHOICES, help="offload the model to the GPU (default: the app's setting, auto)")
-    parser.add_argument("--threads", type=int, help="CPU threads for embedding (default: the app's setting, physical cores)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    commands = parser.add_subparsers(dest="command", required=True)
+    _common_options(parser, suppress=False)
+    commands = _Commands(parser, "command", "commands")
 
-    index = commands.add_parser("index", help="index folders and files (re-running updates the index)")
-    index.add_argument("paths", nargs="+", type=Path)
+    index = commands.add("index", "index folders and files (running it again updates the index)",
+                         "Index folders and files once: new and changed files are read, deleted ones are "
+                         "forgotten.\nWhile the Kenning service runs, the paths are handed to it instead.")
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a folder or a file")
     index.add_argument("--max-file-mb", type=float, help="skip files larger than this (default: the app's setting, 200)")
-    index.add_argument("--timeout", type=float, help="seconds allowed to extract one file (default: the app's setting, 60)")
+    index.add_argument("--timeout", type=float, help="seconds allowed to read one file (default: the app's setting, 60)")
 
-    search = commands.add_parser("search", help="search the index (interactive when no query is given)")
-    search.add_argument("query", nargs="?")
+    search = commands.add("search", "search the index (a prompt when no query is given)",
+                          'Search by meaning and by words. In a query, "an exact phrase" must appear, '
+                          "-word and -\"a phrase\" must not.\nWeak matches are hidden unless --all is "
+                          "given; --json marks each result's match as good or weak.")
+    search.add_argument("query", nargs="?", help="what to look for (leave out for a prompt)")
     search.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    search.add_argument("--all", action="store_true", help="show weak matches too, not only good ones")
     search.add_argument("--limit", type=_positive, default=10,
                         help=f"how many files to show (default 10, at most {MAX_RESULTS:,})")
-    search.add_argument("--batch", help="file with one query per line ('-' for stdin)")
+    search.add_argument("--batch", metavar="FILE", help="file with one query per line ('-' for stdin)")
     search.add_argument("--folder", help="only files under this folder")
-    search.add_argument("--type", action="append", default=[], help="only this file type (pdf, docx, ...); repeatable")
-    search.add_argument("--after", help="only files modified on or after YYYY-MM-DD")
-    search.add_argument("--before", help="only files modified before YYYY-MM-DD")
-    search.add_argument("--mode", choices=["hybrid", "vector", "bm25"], default="hybrid")
+    search.add_argument("--type", action="append", default=[], metavar="TYPE",
+                        help="only this file type (pdf, docx, ...); repeatable")
+    search.add_argument("--after", metavar="YYYY-MM-DD", help="only files modified on or after this day")
+    search.add_argument("--before", metavar="YYYY-MM-DD", help="only files modified before this day")
+    search.add_argument("--mode", choices=["hybrid", "vector", "bm25"], default="hybrid",
+                        help="hybrid (default): meaning and words; vector: meaning only; bm25: words only")
 
-    status = commands.add_parser("status", help="what is indexed, what failed and why")
-    status.add_argument("--json", action="store_true")
+    status = commands.add("status", "what is indexed, what failed and why")
+    status.add_argument("--json", action="store_true", help="all of it as one JSON object")
     status.add_argument("--why", type=Path, metavar="PATH", help="explain whether PATH is indexed, and if not, why")
     status.add_argument("--check", action="store_true", help="check the index database for damage")
 
-    folders = commands.add_parser("folders", help="the folders Kenning indexes and watches")
-    folder_commands = folders.add_subparsers(dest="folders_command", required=True)
-    folders_add = folder_commands.add_parser("add", help="add folders (the service indexes and watches them)")
-    folders_add.add_argument("paths", nargs="+", type=Path)
+    folders = commands.add("folders", "the folders Kenning indexes and watches", leaf=False)
+    folder_commands = _Commands(folders, "folders_command", "folder commands")
+    folders_add = folder_commands.add("add", "add folders (the service indexes and watches them)")
+    folders_add.add_argument("paths", nargs="+", type=Path, metavar="FOLDER", help="a folder to index and watch")
     folders_add.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                              help="a .gitignore-style pattern to leave out; repeatable")
-    folders_remove = folder_commands.add_parser("remove", help="stop indexing folders and forget their files")
-    folders_remove.add_argument("paths", nargs="+", type=Path)
-    folders_list = folder_commands.add_parser("list", help="folders with their counts and exclusions")
-    folders_list.add_argument("--json", action="store_true")
-    folders_exclude = folder_commands.add_parser("exclude", help="set global exclusion patterns (all folders)")
-    folders_exclude.add_argument("patterns", nargs="*")
+    folders_remove = folder_commands.add("remove", "stop indexing folders and forget their files")
+    folders_remove.add_argument("paths", nargs="+", type=Path, metavar="FOLDER", help="an indexed folder")
+    folders_list = folder_commands.add("list", "folders with their counts and exclusions")
+    folders_list.add_argument("--json", action="store_true", help="as a JSON list")
+    folders_exclude = folder_commands.add("exclude", "set the exclusion patterns of all folders",
+                                          "Set the .gitignore-style patterns left out of every folder; "
+                                          "none clears them.")
+    folders_exclude.add_argument("patterns", nargs="*", metavar="PATTERN", help="e.g. node_modules/ or *.log")
 
-    watch = commands.add_parser("watch", help="run the indexing service: index, then follow changes")
-    watch.add_argument("paths", nargs="*", type=Path, help="folders to add before starting")
-    watch.add_argument("--pause-on-battery", action="store_true")
-    commands.add_parser("pause", help="pause the running service's indexing")
-    commands.add_parser("resume", help="resume the running service's indexing")
+    watch = commands.add("watch", "run the indexing service in the foreground: index, then follow changes")
+    watch.add_argument("paths", nargs="*", type=Path, metavar="FOLDER", help="folders to add before starting")
+    watch.add_argument("--pause-on-battery", action="store_true", help="pause indexing while on battery power")
+    commands.add("pause", "pause indexing (the service, now or when it next starts)")
+    commands.add("resume", "resume indexing")
 
-    models = commands.add_parser("models", help="list, download, switch, import or convert embedding models")
-    model_commands = models.add_subparsers(dest="models_command", required=True)
-    model_commands.add_parser("list", help="installed and known models")
-    model_import = model_commands.add_parser("import", help="add a GGUF embedding model file")
-    model_import.add_argument("path", type=Path)
+    models = commands.add("models", "list, download, switch, import or convert embedding models", leaf=False)
+    model_commands = _Commands(models, "models_command", "model commands")
+    model_commands.add("list", "installed and known models")
+    model_import = model_commands.add("import", "add a GGUF embedding model file")
+    model_import.add_argument("path", type=Path, metavar="FILE.gguf", help="a GGUF file of an embedding model")
     model_import.add_argument("--name", help="name to use (default: the file name)")
-    fetch = model_commands.add_parser("download", help="download a catalogue model (from huggingface.co)")
-    fetch.add_argument("name", choices=sorted(n for n, spec in CATALOGUE.items() if spec.download))
+    fetch = model_commands.add("download", "download a catalogue model (from huggingface.co)")
+    fetch.add_argument("name", choices=sorted(n for n, spec in CATALOGUE.items() if spec.download), metavar="NAME",
+                       help="one of " + ", ".join(sorted(n for n, spec in CATALOGUE.items() if spec.download)))
     fetch.add_argument("--proxy", help="HTTP(S) proxy URL (default: the HTTPS_PROXY environment variable)")
-    use = model_commands.add_parser("use", help="switch the index to another model (search keeps working)")
-    use.add_argument("name", nargs="?")
-    use.add_argument("--dimensions", type=int, help="a smaller vector size, for Matryoshka models")
+    use = model_commands.add("use", "switch the index to another model (search keeps working meanwhile)")
+    use.add_argument("name", nargs="?", help="an installed model (see `kenning models list`)")
+    use.add_argument("--dimensions", type=_positive, help="a smaller vector size, for Matryoshka models")
     use.add_argument("--cancel", action="store_true", help="cancel a switch in progress")
-    convert = model_commands.add_parser("convert", help="convert a Hugging Face BERT folder to GGUF")
-    convert.add_argument("folder", type=Path)
-    convert.add_argument("--quant", choices=["q8_0", "q4_k_m", "f16"], default="q8_0")
+    convert = model_commands.add("convert", "convert a Hugging Face BERT folder to GGUF")
+    convert.add_argument("folder", type=Path, help="a folder with config.json, tokenizer and safetensors")
+    convert.add_argument("--quant", choices=["q8_0", "q4_k_m", "f16"], default="q8_0",
+                         help="weight precision (default q8_0)")
     convert.add_argument("-o", "--output", type=Path, help="output .gguf (default: into the model library)")
     return parser
 
@@ -154,8 +199,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    """ "1 file", "2 files", "1,204 passages"."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def _engine(args) -> Engine:
     """The engine, configured from the app's settings with the command line's flags on top."""
+    from kenning.engine import Engine
+
     line = ProgressLine()
     data_dir = args.data_dir or default_data_dir()
     settings = Settings.load(data_dir).overridden(
@@ -184,29 +236,44 @@ def _say_repaired(engine: Engine) -> None:
 
 
 def cmd_pause(engine: Engine, args) -> int:
-    engine.set_paused(args.command == "pause")
-    print(f"Indexing {'paused' if args.command == 'pause' else 'resumed'}.")
+    pausing = args.command == "pause"
+    engine.set_paused(pausing)
+    if engine.service_running():
+        print(f"Indexing {'paused' if pausing else 'resumed'}.")
+    elif pausing:
+        print("The Kenning service is not running; when it starts, indexing stays paused until "
+              "`kenning resume`.")
+    else:
+        print("Indexing resumed: the Kenning service indexes when it runs.")
     return 0
 
 
 def cmd_index(engine: Engine, args) -> int:
+
+    missing = [path for path in args.paths if not os.path.lexists(path)]
+    for path in missing:
+        print(f"kenning: {path}: no such file or folder", file=sys.stderr)
+    paths = [path for path in args.paths if path not in missing]
+    if not paths:
+        return EXIT_ERROR
     lock = ServiceLock(engine.data_dir)
     try:
         lock.acquire()
     except KenningError:
-        return _hand_to_service(engine, args.paths)
+        _hand_to_service(engine, paths)
+        return EXIT_ERROR if missing else 0
     try:
         if lock.unclean or engine.needs_check():  # the last writer died, or a reader met damage
             _check(engine)
         line = ProgressLine()
         engine.prepare_model()  # before the progress bar starts
         try:
-            report = engine.index(args.paths, progress=line.index)
+            report = engine.index(paths, progress=line.index)
         except IndexDamaged:  # found while reading it: rebuild, then index into the new one
             line.clear()
             engine.repair()
             _say_repaired(engine)
-            report = engine.index(args.paths, progress=line.index)
+            report = engine.index(paths, progress=line.index)
         line.clear()
     finally:
         lock.release()
@@ -218,13 +285,13 @@ def cmd_index(engine: Engine, args) -> int:
         print(f"kenning: failed: {path}: {reason}", file=sys.stderr)
     rate = report.chunks / report.seconds if report.seconds else 0.0
     print(
-        f"Indexed {report.indexed} files ({report.chunks} chunks, {rate:.1f} chunks/s; {report.embedded} "
-        f"passages embedded, the rest unchanged or already known) in {report.seconds:.1f} s; "
-        f"{report.unchanged} unchanged, {report.failed} failed, {report.unsupported} unsupported, "
-        f"{report.removed} removed.",
+        f"Indexed {_count(report.indexed, 'file')} ({_count(report.chunks, 'chunk')}, {rate:.1f} chunks/s; "
+        f"{_count(report.embedded, 'passage')} embedded, the rest unchanged or already known) in "
+        f"{report.seconds:.1f} s; {report.unchanged:,} unchanged, {report.failed:,} failed, "
+        f"{report.unsupported:,} unsupported, {report.removed:,} removed.",
         file=sys.stderr,
     )
-    return 0
+    return EXIT_ERROR if missing else 0
 
 
 def _check(engine: Engine) -> None:
@@ -235,11 +302,10 @@ def _check(engine: Engine) -> None:
         _say_repaired(engine)
 
 
-def _hand_to_service(engine: Engine, paths: list[Path]) -> int:
+def _hand_to_service(engine: Engine, paths: list[Path]) -> None:
     """The service owns writes while it runs: give it the work instead of competing with it."""
     engine.hand_to_service(paths)
     print("kenning: the Kenning service is running; it will index these (see `kenning status`).", file=sys.stderr)
-    return 0
 
 
 def cmd_folders(engine: Engine, args) -> int:
@@ -250,7 +316,7 @@ def cmd_folders(engine: Engine, args) -> int:
             print("Run `kenning watch` (or the app) to index and watch it, or `kenning index` once.")
     elif args.folders_command == "remove":
         for path in args.paths:
-            print(f"Removed {path} ({engine.remove_folder(path)} files forgotten)")
+            print(f"Removed {path} ({_count(engine.remove_folder(path), 'file')} forgotten)")
     elif args.folders_command == "exclude":
         engine.set_global_excludes(tuple(args.patterns))
         print(f"Global exclusions: {', '.join(args.patterns) or '(none beyond the built-in ones)'}")
@@ -258,13 +324,17 @@ def cmd_folders(engine: Engine, args) -> int:
         folders = engine.folders()
         if args.json:
             print(_json([vars(f) | {"exclude": list(f.exclude)} for f in folders], ensure_ascii=False, indent=2))
+        elif not folders:
+            print("No folders yet: add one with `kenning folders add FOLDER`, or index one with `kenning index FOLDER`.")
         for folder in [] if args.json else folders:
             excluded = f"; excludes {', '.join(folder.exclude)}" if folder.exclude else ""
-            print(f"{folder.path}: {folder.files} files, {folder.failed} problems{excluded}")
+            print(f"{folder.path}: {_count(folder.files, 'file')}, {_count(folder.failed, 'problem')}{excluded}")
     return 0
 
 
 def cmd_watch(engine: Engine, args) -> int:
+    from kenning.service import Service
+
     for path in args.paths:
         engine.add_folder(path)
     if not engine.folders():
@@ -296,9 +366,16 @@ def _interrupt(*_signal_args) -> None:
 
 
 def _filters(args) -> Filters:
+    from kenning.extract import known_types
+    from kenning.search import Filters, parse_date
+
+    types = tuple(t.lower().lstrip(".") for t in args.type)
+    unknown = [t for t in types if t not in known_types()]
+    if unknown:
+        raise QueryError(f"unknown file type {', '.join(unknown)}; Kenning reads {', '.join(known_types())}")
     return Filters(
         folder=str(Path(args.folder).expanduser().absolute()) if args.folder else None,
-        file_types=tuple(t.lower().lstrip(".") for t in args.type),
+        file_types=types,
         modified_after=parse_date(args.after) if args.after else None,
         modified_before=parse_date(args.before) if args.before else None,
     )
@@ -332,9 +409,14 @@ def cmd_search(engine: Engine, args) -> int:
         args.limit = MAX_RESULTS
     filters = _filters(args)
     queries = _queries(args)
+    if queries is None and not sys.stdin.isatty():
+        raise QueryError("give a QUERY, or --batch FILE")
+    if not engine.files_indexed():
+        if engine.service_running():
+            raise KenningError("nothing is indexed yet: the Kenning service is indexing your folders "
+                               "(see `kenning status`)")
+        raise KenningError("nothing is indexed yet: index a folder first, e.g. `kenning index ~/Documents`")
     if queries is None:
-        if not sys.stdin.isatty():
-            raise QueryError("give a QUERY, or --batch FILE")
         return _interactive(engine, args, filters)
     status = 0
     for query in queries:
@@ -345,32 +427,47 @@ def cmd_search(engine: Engine, args) -> int:
                 raise
             print(f"kenning: {query!r}: {exc}", file=sys.stderr)
             results, status = [], 2
-        _print_results(query, results, args.json, engine.passages_waiting())
+        _print_results(query, results, args, engine.passages_waiting())
     return status
 
 
-def _print_results(query: str, results, as_json: bool, waiting: int = 0) -> None:
-    """`waiting`: passages found by keyword only so far (their vectors are still being made)."""
-    if as_json:
-        answer: dict = {"query": query, "results": [r.to_json() for r in results]}
+def _print_results(query: str, results, args, waiting: int = 0) -> None:
+    """Good matches (all of them with --all); `waiting`: passages found by keyword only so far
+    (their vectors are still being made)."""
+    from kenning.relevance import Match
+
+    shown = results if args.all else [r for r in results if r.match is Match.GOOD]
+    hidden = len(results) - len(shown)
+    if args.json:
+        answer: dict = {"query": query, "results": [r.to_json() for r in shown]}
+        if hidden:
+            answer["weak_hidden"] = hidden
         if waiting:
             answer["passages_waiting"] = waiting
         print(_json(answer, ensure_ascii=False), flush=True)
         return
     if waiting:
-        print(f"(Still embedding {waiting:,} passages: some results are found by their words only.)")
-    if not results:
-        print("No matches.")
-    for rank, result in enumerate(results, 1):
+        print(f"(Still embedding {_count(waiting, 'passage')}: some results are found by their words only.)")
+    more = f"{_count(hidden, 'weak match', 'weak matches')} hidden; --all shows them" if hidden else ""
+    if not shown:
+        print(f"No good match{f' ({more})' if more else ''}.")
+    for rank, result in enumerate(shown, 1):
         page = f" (page {result.page})" if result.page else ""
-        print(f"{rank:2d}. {result.path}{page}  [{result.score:.2f}]")
+        weak = "  (weak match)" if result.match is Match.WEAK else ""
+        print(f"{rank:2d}. {result.path}{page}  [{result.score:.2f}]{weak}")
         print(f"    {result.snippet}")
+    if shown and more:
+        print(f"({more}.)")
     sys.stdout.flush()
 
 
 def _interactive(engine: Engine, args, filters: Filters) -> int:
+    try:
+        import readline  # noqa: F401 - line editing and history for input(), where the platform has it
+    except ImportError:
+        pass
     engine.prepare_model()
-    print("Type a query and press Enter (Ctrl+D to quit).", file=sys.stderr)
+    print("Type a query and press Enter (Up for earlier ones, Ctrl+D to quit).", file=sys.stderr)
     while True:
         try:
             query = input("search> ").strip()
@@ -380,7 +477,7 @@ def _interactive(engine: Engine, args, filters: Filters) -> int:
         if not query:
             continue
         try:
-            _print_results(query, engine.search(query, args.limit, filters, args.mode), False)
+            _print_results(query, engine.search(query, args.limit, filters, args.mode), args)
         except QueryError as exc:
             print(f"kenning: {exc}", file=sys.stderr)
 
@@ -393,13 +490,14 @@ def cmd_status(engine: Engine, args) -> int:
         engine.check()  # raises IndexDamaged, with what to do, if it finds damage
         print(f"The index {engine.database_path} is sound.")
         return 0
+
     status = engine.status()
     service = engine.service_status()
     if args.json:
         print(_json(status.to_json() | {"service": service.to_json() if service else None},
                          ensure_ascii=False, indent=2))
         return 0
-    from kenning.embed import backend_summary
+    from kenning.backend import backend_summary
 
     print(f"Backend:  {backend_summary()} (--gpu {engine.embedder_settings.gpu})")
     if service:
@@ -413,7 +511,9 @@ def cmd_status(engine: Engine, args) -> int:
         if service.message:
             print(f"          {service.message}")
     else:
-        print("Service:  not running")
+        print("Service:  not running" + ("; indexing paused (`kenning resume`)" if status.paused else ""))
+    if service and status.paused:
+        print("          indexing paused (`kenning resume`)")
     print(f"Index:    {status.database} ({status.database_bytes / 1e6:.1f} MB)")
     print(f"Model:    {status.model or '(none yet)'}" + (f" ({status.dimensions} dimensions)" if status.dimensions else ""))
     if status.model_switch:

@@ -61,19 +61,6 @@ def physical_cores() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def backend_summary() -> str:
-    """Which llama.cpp build this is: GPU offload or CPU only, and the CPU features it uses."""
-    import llama_cpp
-
-    features = llama_cpp.llama_print_system_info().decode(errors="replace")
-    enabled = [part.split("=")[0].split(":")[-1].strip() for part in features.split("|")
-               if part.strip().endswith("= 1")]
-    gpu = "GPU offload available" if llama_cpp.llama_supports_gpu_offload() else "CPU only"
-    blas = " + BLAS" if any(Path(llama_cpp.__file__).parent.glob("lib/*ggml-blas*")) else ""
-    return (f"llama.cpp (llama-cpp-python {llama_cpp.__version__}), {gpu}{blas}; "
-            f"CPU: {' '.join(enabled) or 'basic'}")
-
-
 def output_dimensions(spec: ModelSpec, full: int, wanted: int | None) -> int:
     """The vector size to store: the model's `full` size, or a smaller one it was trained for."""
     if wanted is None or wanted == full:

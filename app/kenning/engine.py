@@ -65,6 +65,7 @@ class Status:
     passages: int = 0  # distinct passage texts (a copy's passages are stored once)
     passages_waiting: int = 0  # searchable by keyword only, until their vectors are made
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left out by the last scans
+    paused: bool = False  # indexing paused (the service follows it, now or when it next starts)
 
     def to_json(self) -> dict:
         return {
@@ -82,6 +83,7 @@ class Status:
                 "unsupported": self.files_unsupported,
             },
             "chunks": self.chunks,
+            "paused": self.paused,
             "passages": self.passages,
             "passages_waiting": self.passages_waiting,
             "failures": [{"path": p, "status": s.value, "reason": r} for p, s, r in self.failures],
@@ -372,7 +374,7 @@ class Engine:
             return "waiting to be indexed" if queued else "not indexed yet (it is indexed on the next scan)"
         if record.status == FileStatus.INDEXED:
             note = f"; {record.error}" if record.error else ""
-            return f"indexed: {record.chunk_count} passages{note}"
+            return f"indexed: {record.chunk_count} passage{'' if record.chunk_count == 1 else 's'}{note}"
         if record.status == FileStatus.UNSUPPORTED:
             return f"not indexed: {record.error or 'unsupported file type'}"
         return (f"not indexed: {record.error} (not tried again until the file changes; "
@@ -410,6 +412,7 @@ class Engine:
             failures=self.failures(),
             dimensions=self._store.dimensions,
             model_switch=self._switch.state(),
+            paused=self.paused(),
         )
 
     def files_indexed(self) -> int:

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kenning.extract import extract, mupdf
+from kenning.extract import FORMATS, extract
 from kenning.sandbox import ExtractionSandbox
 from kenning.settings import IndexSettings
 
-PAGED_EXTENSIONS = frozenset(mupdf.EXTENSIONS)  # what PyMuPDF can render page by page
+PAGED_EXTENSIONS = frozenset(FORMATS["mupdf"])  # what PyMuPDF can render page by page
 RENDER_WIDTH_PX = 1600
 SEARCH_WORDS = 6  # words per search_for call: long enough to be unique on a page
 MAX_TEXT_CHARS = 2_000_000

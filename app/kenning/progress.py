@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from kenning.index import IndexProgress
+if TYPE_CHECKING:
+    from kenning.index import IndexProgress
 
 
 def _duration(seconds: float) -> str:

@@ -1,18 +1,18 @@
-"""Is the best result a real match, or just the least bad one?
+"""Is a result a real match, or just the least bad one? And which of its words match the query?
 
-The engine's score is a sigmoid of fused z-scores: it ranks well but is relative to the other
-candidates, so nonsense still scores high (on the CISI corpus "my grandmother's birthday party"
-scored 1.000, "cute kittens" 0.996). Two absolute signals do separate them:
+The engine's score ranks well but is relative to the other candidates, so nonsense still ranks
+something first. Two absolute signals separate real matches from the rest:
 
-* the cosine similarity between the query and the best passage, with the real default model
-  (all-MiniLM-L6-v2). Measured on the 15-document test corpus and on CISI (1,460 documents):
-  multi-word queries with a right answer scored 0.50-0.88; off-topic ones 0.07-0.40 (the highest,
-  0.395, was "asdfgh qwerty"). 0.45 sits in the gap.
-* a query word (or its stem) in the passage or the file name: one-word queries such as "tax" or
-  "recipe" have low cosines (0.31, 0.39) but are plainly matches when the word is there.
+* the cosine similarity between the query and the passage, with the models measured here. With
+  all-MiniLM-L6-v2, on the 15-document test corpus and on CISI (1,460 documents), multi-word
+  queries with a right answer scored 0.50-0.88 and off-topic ones 0.07-0.40 (the highest, 0.395,
+  was "asdfgh qwerty"); 0.45 sits in the gap. Other models spread cosines differently (E5 puts
+  almost everything above 0.7), so for them only the words count.
+* the query's words in the passage, its file's name or title, matched by stem as the keyword index
+  matches them ("recipes" ~ "recipe", never "carrots" ~ "care"): a passage holding most of the
+  query's words is a match even when its cosine is low (one-word queries such as "tax").
 
-Other models spread cosines differently (E5 puts almost everything above 0.7), so the cosine
-test applies only to models measured here; for the rest a result always counts as a match.
+One shared word out of several is not enough.
 """
 
 from __future__ import annotations
@@ -21,32 +21,12 @@ import re
 from enum import Enum
 from pathlib import Path
 
-from kenning.query import STOPWORDS, query_terms
+from kenning.query import parse_query, stem
 
 COSINE_THRESHOLDS = {"all-minilm-l6-v2": 0.45}
+WORD_SHARE = 0.6  # of the query's words that a passage must hold to be a match on words alone
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def content_terms(query: str) -> list[str]:
-    terms = query_terms(query)
-    return [t for t in terms if t not in STOPWORDS]
-
-
-def word_matches(word: str, term: str) -> bool:
-    """Same word, or the same stem for longer words ("recipe" ~ "recipes", "taxes" ~ "tax")."""
-    word = word.lower()
-    if word == term:
-        return True
-    if len(term) < 4 or len(word) < 4:
-        return False
-    stem = max(3, min(len(term), len(word)) - 2)
-    return word[:stem] == term[:stem] and abs(len(word) - len(term)) <= 3
-
-
-def has_query_word(text: str, terms: list[str]) -> bool:
-    words = _WORD.findall(text)
-    return any(word_matches(w, t) for w in words for t in terms)
 
 
 class Match(str, Enum):
@@ -57,12 +37,33 @@ class Match(str, Enum):
         return self.value
 
 
-def judge(model: str | None, query: str, path: str, snippet: str, similarity: float | None) -> Match:
-    """Is this result (its passage `snippet`, its query-passage cosine) a real match?"""
+def content_terms(query: str) -> list[str]:
+    """The words of `query` that carry its meaning (not stopwords, not -exclusions)."""
+    return parse_query(query).content_terms
+
+
+def matching_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Where the words of `text` that match one of `terms` are (for bold in the results)."""
+    wanted = {stem(t) for t in terms}
+    return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group()) in wanted]
+
+
+def word_share(text: str, terms: list[str]) -> float:
+    """The share of the distinct `terms` (by stem) that occur in `text`."""
+    wanted = {stem(t) for t in terms}
+    if not wanted:
+        return 0.0
+    present = {stem(w) for w in _WORD.findall(text)} & wanted
+    return len(present) / len(wanted)
+
+
+def judge(model: str | None, query: str, path: str, passage: str, similarity: float | None) -> Match:
+    """Is this result (its passage, its query-passage cosine) a real match for `query`?"""
     terms = content_terms(query)
-    if terms and has_query_word(snippet + " " + Path(path).stem, terms):
+    share = word_share(passage + " " + Path(path).stem.replace("_", " ").replace("-", " "), terms)
+    if share >= WORD_SHARE:
         return Match.GOOD
     threshold = COSINE_THRESHOLDS.get(model or "")
-    if threshold is None:
-        return Match.GOOD
+    if threshold is None:  # a model not measured here: the words decide, one is enough
+        return Match.GOOD if share > 0 else Match.WEAK
     return Match.GOOD if similarity is not None and similarity >= threshold else Match.WEAK

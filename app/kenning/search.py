@@ -5,18 +5,20 @@ passage as the snippet.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from kenning.embed import Embedder
 from kenning.errors import QueryError
-from kenning.query import fts_query, make_snippet, query_terms
+from kenning.query import MAX_RESULTS, ParsedQuery, fts_query, make_snippet, parse_query, phrase_query
 from kenning.relevance import Match, judge
 from kenning.store import Store
 
 MODES = ("hybrid", "vector", "bm25")
-MAX_RESULTS = 1000  # files per search; larger limits are capped
 MAX_DEPTH = 4096  # candidates per list (sqlite-vec's k cannot exceed this)
+DISPLAY_SPREAD = 3.0  # fused scores of good matches run to 10 and more: keep them apart on screen
+KEYWORD_QUERY_WEIGHT = 1.5  # how much more the words count when the query is a few bare words
+FLAT_KEYWORDS = 0.1  # the keyword list's spread is at least this share of its mean
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,8 @@ class Searcher:
 
     def search(self, query: str, limit: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[SearchResult]:
         filters = filters or Filters()
-        terms = query_terms(query)
-        if not terms:
+        parsed = parse_query(query)
+        if not parsed.terms:
             raise QueryError("the query has no words to search for; type a word or a phrase")
         if mode not in MODES:
             raise QueryError(f"search mode must be one of {', '.join(MODES)}")
@@ -86,72 +88,104 @@ class Searcher:
             return []
         limit = min(limit, MAX_RESULTS)
         depth = min(MAX_DEPTH, max(100, limit * 10) * (5 if filters.active() else 1))
+        required = self._holding(parsed.phrases, all_of=True) if parsed.phrases else None
         scored: list[dict[int, float]] = []
         complete: list[bool] = []  # did the list hold every chunk that matches at all?
         unscored: list[set[int]] = []  # chunks the list could not score (no vector yet)
+        weights: list[float] = []
         cosines: dict[int, float] = {}
         if mode in ("hybrid", "vector"):
-            vector = self.embedder.embed_query(query)
+            vector = self.embedder.embed_query(parsed.text)
             similarity = {pid: 1.0 - distance for pid, distance in self.store.vector_candidates(vector, depth)}
-            cosines = {cid: similarity[pid] for pid, cid in self.store.chunks_of(list(similarity))}
+            cosines = {cid: similarity[pid] for pid, cid in self.store.chunks_of(list(similarity))
+                       if required is None or cid in required}
             scored.append(cosines)
             complete.append(False)
             unscored.append(set())
+            weights.append(1.0)
         if mode in ("hybrid", "bm25"):
-            hits = self.store.text_candidates(fts_query(terms), depth)
+            hits = self.store.text_candidates(self._keyword_query(parsed), depth)
             scored.append({cid: -bm25 for cid, bm25 in hits})  # FTS5's bm25 is lower-is-better
             complete.append(len(hits) < depth)
             unscored.append(set())
+            weights.append(KEYWORD_QUERY_WEIGHT if mode == "hybrid" and parsed.reads_as_keywords() else 1.0)
             if mode == "hybrid" and self.store.has_waiting_passages():
                 unscored[0] = self.store.without_vectors([cid for cid, _ in hits])
-        fused = z_score_fusion(scored, complete, unscored)
-        results = self._per_file(fused, cosines, terms, limit, filters)
-        model = self.embedder.spec.name
-        return [replace(r, match=judge(model, query, r.path, r.snippet, r.similarity)) for r in results]
+        fused = z_score_fusion(scored, complete, unscored, weights)
+        banned = self.store.files_holding(phrase_query(parsed.excluded), MAX_DEPTH) if parsed.excluded else set()
+        return self._per_file(fused, cosines, parsed, limit, filters, banned)
 
-    def _per_file(self, fused: dict[int, float], cosines: dict[int, float], terms, limit,
-                  filters: Filters) -> list[SearchResult]:
+    @staticmethod
+    def _keyword_query(parsed: ParsedQuery) -> str:
+        """Any of the words; and each "exact phrase", when there are any."""
+        words = fts_query(parsed.terms)
+        if not parsed.phrases:
+            return words
+        return f"({words}) AND " + " AND ".join(phrase_query([phrase]) for phrase in parsed.phrases)
+
+    def _holding(self, phrases: list[list[str]], all_of: bool) -> set[int]:
+        """Chunks holding every one of `phrases`."""
+        query = " AND ".join(phrase_query([p]) for p in phrases) if all_of else phrase_query(phrases)
+        return {cid for cid, _ in self.store.text_candidates(query, 50_000)}
+
+    def _per_file(self, fused: dict[int, float], cosines: dict[int, float], parsed: ParsedQuery, limit: int,
+                  filters: Filters, banned: set[str]) -> list[SearchResult]:
         rows = self.store.chunk_rows(list(fused))
         by_file: dict[str, tuple[float, int]] = {}
         for chunk_id, score in sorted(fused.items(), key=lambda item: -item[1]):
             row = rows.get(chunk_id)
-            if row is None or not filters.accepts(row[0], row[1], row[2]):
+            if row is None or row[0] in banned or not filters.accepts(row[0], row[1], row[2]):
                 continue
             if row[0] not in by_file:
                 by_file[row[0]] = (score, chunk_id)
         results = []
         for path, (score, chunk_id) in sorted(by_file.items(), key=lambda item: -item[1][0])[:limit]:
             _, file_type, mtime, page, text, start, end, _embedded = rows[chunk_id]
-            relevance = 1.0 / (1.0 + math.exp(-score))  # monotone, in (0, 1), for display
-            results.append(SearchResult(path, relevance, page, make_snippet(text, terms), file_type, mtime,
-                                        start, end, cosines.get(chunk_id)))
+            relevance = 1.0 / (1.0 + math.exp(-score / DISPLAY_SPREAD))  # monotone, in (0, 1), for display
+            similarity = cosines.get(chunk_id)
+            match = judge(self.embedder.spec.name, parsed.text, path, text, similarity)
+            results.append(SearchResult(path, relevance, page, make_snippet(text, parsed.terms), file_type, mtime,
+                                        start, end, similarity, match))
         return results
 
 
 def z_score_fusion(score_lists: list[dict[int, float]], complete: list[bool] | None = None,
-                   unscored: list[set[int]] | None = None) -> dict[int, float]:
-    """Sum of each list's z-scores (CombSUM). A chunk missing from a list scores one standard
-    deviation below that list's worst, two when the list is complete (it then has no match at
-    all, e.g. lacks the query's keyword): in a small index a lone keyword match must still win
-    over a slightly closer vector. A chunk the list could not score at all (`unscored`: its
-    passage has no vector yet) counts as the list's mean, so it is ranked by the other lists.
+                   unscored: list[set[int]] | None = None, weights: list[float] | None = None) -> dict[int, float]:
+    """Weighted sum of each list's z-scores (CombSUM), over every chunk any list holds.
 
-    On CISI this ranked better than reciprocal rank fusion (nDCG@10 0.460 vs 0.456, see
-    bench/quality.py) with no weight to tune: each list speaks in its own standard deviations.
+    A chunk missing from a list that holds every match (the keyword list, when it was not cut at
+    its depth) has no match there at all: it scores 0, and the list's mean and spread are taken
+    over all the candidates. So a word that only a few passages hold, a code, a name, lifts them
+    far above the rest, while a word most passages hold about equally hardly separates them (the
+    spread of such a list is at least a tenth of its mean). A chunk missing
+    from a list that was cut (the vector list always is) scores one standard deviation below the
+    list's worst. A chunk the list could not score at all (`unscored`: its passage has no vector
+    yet) counts as the list's mean, so it is ranked by the other lists.
+
+    On CISI z-score fusion ranked better than reciprocal rank fusion (see bench/quality.py), with
+    each list speaking in its own standard deviations.
     """
     complete = complete or [False] * len(score_lists)
     exempt = unscored or [set() for _ in score_lists]
-    lists = [(scores, full, skip) for scores, full, skip in zip(score_lists, complete, exempt) if scores]
-    everyone = set().union(*(scores for scores, _, _ in lists))
+    weights = weights or [1.0] * len(score_lists)
+    lists = [entry for entry in zip(score_lists, complete, exempt, weights) if entry[0]]
+    everyone = set().union(*(scores for scores, _, _, _ in lists))
     fused = dict.fromkeys(everyone, 0.0)
-    for scores, full, skip in lists:
-        values = list(scores.values())
+    for scores, full, skip, weight in lists:
+        values = [scores.get(cid, 0.0) for cid in everyone] if full else list(scores.values())
         mean = sum(values) / len(values)
-        spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)) or 1.0
-        floor = (min(values) - mean) / spread - (2.0 if full else 1.0)
+        spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        if full:  # near-equal keyword scores (a word every passage holds) must not look decisive
+            spread = max(spread, FLAT_KEYWORDS * abs(mean))
+        spread = spread or 1.0
+        floor = (min(scores.values()) - mean) / spread - 1.0
         for cid in everyone:
             if cid in scores:
-                fused[cid] += (scores[cid] - mean) / spread
-            elif cid not in skip:
-                fused[cid] += floor
+                fused[cid] += weight * (scores[cid] - mean) / spread
+            elif cid in skip:
+                continue
+            elif full:
+                fused[cid] += weight * (0.0 - mean) / spread
+            else:
+                fused[cid] += weight * floor
     return fused

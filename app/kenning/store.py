@@ -722,6 +722,12 @@ class Store:
             )
         )
 
+    def files_holding(self, fts_query: str, limit: int) -> set[str]:
+        """Paths of the files with a chunk matching `fts_query` (of the first `limit` chunks)."""
+        return {real_path(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT f.path FROM (SELECT rowid FROM chunk_fts WHERE chunk_fts MATCH ? LIMIT ?) m "
+            "JOIN chunks c ON c.id = m.rowid JOIN files f ON f.id = c.file_id", (fts_query, limit))}
+
     def chunks_of(self, passages: Sequence[int]) -> list[tuple[int, int]]:
         """(passage id, chunk id) of every chunk using one of `passages`."""
         if not passages:

@@ -9,7 +9,7 @@ def main() -> int:
 
     argv = kenning_bundle.strip_interpreter_module(sys.argv[1:], "kenning.gui.app")
     kenning_bundle.prepare(argv)
-    from kenning.gui.app import main as app_main
+    from kenning.launcher import app_main
 
     return app_main(argv)
 

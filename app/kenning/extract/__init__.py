@@ -5,40 +5,39 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from types import ModuleType
 
-from kenning.extract import (
-    excel,
-    fictionbook,
-    mail,
-    mupdf,
-    opendocument,
-    plaintext,
-    powerpoint,
-    webpage,
-    word,
-)
+from kenning.extract import plaintext
 from kenning.extract.base import Document, ExtractionError, Section, UnsupportedFile
 
-_MODULES: tuple[ModuleType, ...] = (
-    mupdf,
-    fictionbook,
-    word,
-    powerpoint,
-    excel,
-    opendocument,
-    webpage,
-    mail,
-    plaintext,
-)
-_BY_EXTENSION = {ext: module for module in _MODULES for ext in module.EXTENSIONS}
+# Format module -> the extensions it reads. A module (and the library behind it: PyMuPDF,
+# openpyxl, python-docx...) is imported the first time a file of its kind is read, so commands
+# that read no files start fast.
+FORMATS: dict[str, tuple[str, ...]] = {
+    "mupdf": (".pdf", ".epub", ".xps", ".oxps", ".mobi"),
+    "fictionbook": (".fb2",),
+    "word": (".docx",),
+    "powerpoint": (".pptx",),
+    "excel": (".xlsx", ".xlsm"),
+    "opendocument": (".odt", ".ods", ".odp"),
+    "webpage": (".html", ".htm", ".xhtml"),
+    "mail": (".eml",),
+    "plaintext": plaintext.EXTENSIONS,
+}
+_BY_EXTENSION = {ext: name for name, extensions in FORMATS.items() for ext in extensions}
 
-__all__ = ["Document", "ExtractionError", "Section", "UnsupportedFile", "extract", "supported"]
+__all__ = ["FORMATS", "Document", "ExtractionError", "Section", "UnsupportedFile", "extract", "known_types", "supported"]
 
 
 def supported(path: Path) -> bool:
     return _extension(path) in _BY_EXTENSION
+
+
+def known_types() -> list[str]:
+    """Every file type the indexer reads, as filters name them ("pdf", "docx", "txt")."""
+    return sorted(ext.lstrip(".") for ext in _BY_EXTENSION)
 
 
 def file_type(path: Path) -> str:
@@ -47,10 +46,14 @@ def file_type(path: Path) -> str:
 
 
 def extract(path: Path) -> Document:
-    module = _BY_EXTENSION.get(_extension(path))
-    if module is None:
+    name = _BY_EXTENSION.get(_extension(path))
+    if name is None:
         raise UnsupportedFile(f"unsupported file type {_extension(path) or '(none)'}")
-    return module.extract(Path(path))
+    return _module(name).extract(Path(path))
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"kenning.extract.{name}")
 
 
 def _extension(path: Path) -> str:

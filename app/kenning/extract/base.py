@@ -1,6 +1,6 @@
 """The one interface every format module implements: a file in, a `Document` out.
 
-A format module defines `EXTENSIONS` (lower-case, with the dot) and `extract(path) -> Document`.
+A format module defines `extract(path) -> Document` (`FORMATS` in the package lists its extensions).
 It raises `ExtractionError` with a short reason for damaged, encrypted or unreadable files.
 """
 

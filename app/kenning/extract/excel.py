@@ -13,8 +13,6 @@ import openpyxl
 
 from kenning.extract.base import Document, ExtractionError, Section, check_zip
 
-EXTENSIONS = (".xlsx", ".xlsm")
-
 MAX_CELLS = 2_000_000
 
 

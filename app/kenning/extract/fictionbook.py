@@ -14,8 +14,6 @@ from lxml import etree
 
 from kenning.extract.base import Document, ExtractionError, Section
 
-EXTENSIONS = (".fb2",)
-
 _TEXT_ELEMENTS = {"p", "v", "subtitle", "text-author", "td", "th"}
 
 

@@ -14,8 +14,6 @@ from pathlib import Path
 from kenning.extract import plaintext, webpage
 from kenning.extract.base import Document, ExtractionError, Section, read_bytes_limited
 
-EXTENSIONS = (".eml",)
-
 _HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
 

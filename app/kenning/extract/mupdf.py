@@ -13,8 +13,6 @@ import pymupdf
 
 from kenning.extract.base import Document, ExtractionError, Section
 
-EXTENSIONS = (".pdf", ".epub", ".xps", ".oxps", ".mobi")
-
 # No TEXT_PRESERVE_LIGATURES: "ﬁ" comes out as "fi". Unknown glyphs become U+FFFD, not CIDs.
 _FLAGS = pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_MEDIABOX_CLIP
 # MuPDF 1.28's own dehyphenation leaves most line-end hyphens, so join "hyphen-\nation" here

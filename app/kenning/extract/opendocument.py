@@ -15,8 +15,6 @@ from odf.opendocument import load
 
 from kenning.extract.base import Document, ExtractionError, Section, check_zip
 
-EXTENSIONS = (".odt", ".ods", ".odp")
-
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"

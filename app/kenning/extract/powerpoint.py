@@ -12,8 +12,6 @@ from pptx.shapes.group import GroupShape
 
 from kenning.extract.base import Document, ExtractionError, Section, check_zip
 
-EXTENSIONS = (".pptx",)
-
 
 def extract(path: Path) -> Document:
     if path.stat().st_size == 0:

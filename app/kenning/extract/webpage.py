@@ -16,8 +16,6 @@ from selectolax.lexbor import LexborHTMLParser
 from kenning.extract import plaintext
 from kenning.extract.base import Document, Section, read_head
 
-EXTENSIONS = (".html", ".htm", ".xhtml")
-
 # Private-use characters mark breaks while whitespace is collapsed, then become \n\n, \n, \t.
 _PARAGRAPH, _LINE, _CELL = "\ue000", "\ue001", "\ue002"
 _MARKERS = re.compile("[\ue000-\ue002]")

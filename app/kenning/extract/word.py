@@ -15,8 +15,6 @@ from docx.text.paragraph import Paragraph
 
 from kenning.extract.base import Document, ExtractionError, Section, check_zip
 
-EXTENSIONS = (".docx",)
-
 _P, _TBL, _SDT, _SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
 _TR, _TC, _TXBX = qn("w:tr"), qn("w:tc"), qn("w:txbxContent")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"

@@ -1,18 +1,20 @@
 """The preview beside the results: a header (name, folder, page, actions) over the page image
-or the extracted text, passage highlighted."""
+or the extracted text, passage highlighted. Paged files (PDF, EPUB, XPS) turn pages (the buttons,
+Ctrl+PgDown, Ctrl+PgUp) and zoom (Ctrl+wheel, Ctrl++, Ctrl+-, Ctrl+0)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +45,8 @@ class PreviewPane(QWidget):
         self.loader = PreviewLoader(self)
         self.loader.loaded.connect(self._on_loaded)
         self._request = 0
+        self.page = 0  # the page shown, when the file has pages
+        self.page_count = 0
         self.setMinimumWidth(280)
 
         self.title = QLabel()
@@ -92,6 +96,26 @@ class PreviewPane(QWidget):
         self.placeholder.setWordWrap(True)
         self.placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.page_view = PageView()
+        self.previous_button = self._tool_button("‹", "Previous page (Ctrl+PgUp)", lambda: self.turn_page(-1))
+        self.next_button = self._tool_button("›", "Next page (Ctrl+PgDown)", lambda: self.turn_page(1))
+        self.page_label = QLabel()
+        self.zoom_label = QLabel("100%")
+        self.zoom_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.page_view.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom:.0%}"))
+        pages = QHBoxLayout()
+        pages.setContentsMargins(12, 2, 12, 4)
+        pages.addWidget(self.previous_button)
+        pages.addWidget(self.page_label)
+        pages.addWidget(self.next_button)
+        pages.addStretch()
+        pages.addWidget(self._tool_button("−", "Zoom out (Ctrl+-)", lambda: self.page_view.zoom_by(1 / 1.25)))
+        pages.addWidget(self.zoom_label)
+        pages.addWidget(self._tool_button("+", "Zoom in (Ctrl++)", lambda: self.page_view.zoom_by(1.25)))
+        self.page_bar = QWidget()
+        self.page_bar.setLayout(pages)
+        self.page_bar.hide()
+        for keys, step in (("Ctrl+PgUp", -1), ("Ctrl+PgDown", 1)):
+            QShortcut(QKeySequence(keys), self).activated.connect(lambda step=step: self.turn_page(step))
         self.text_view = TextView()
         self.stack = QStackedWidget()
         for widget in (self.placeholder, self.page_view, self.text_view):
@@ -101,14 +125,35 @@ class PreviewPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.header)
+        layout.addWidget(self.page_bar)
         layout.addWidget(self.stack, 1)
         self.show_result(None)
+
+    def _tool_button(self, text: str, tip: str, slot) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip.split(" (")[0])
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        return button
+
+    def turn_page(self, step: int) -> None:
+        """Show the page `step` pages on (the passage's page has its highlight)."""
+        if self.result is None or not self.page_count or self.stack.currentWidget() is not self.page_view:
+            return
+        target = min(self.page_count, max(1, self.page + step))
+        if target != self.page:
+            self.page = target  # a second press before the first page arrives goes on from it
+            self._request = self.loader.request(self.result, target)
 
     def show_result(self, result: SearchResult | None) -> None:
         if result is not None and result == self.result and self.stack.currentWidget() is not self.placeholder:
             return  # the same passage again (the query re-ran): keep the reader's scroll position
         self.result = result
         self.header.setVisible(result is not None)
+        self.page_bar.hide()
+        self.page, self.page_count = 0, 0
         if result is None:
             self.loader.newest = -1  # drop whatever is loading
             self._show_message("Select a result to see the passage that matched.")
@@ -124,13 +169,18 @@ class PreviewPane(QWidget):
         if request_id != self._request or self.result is None:
             return
         if isinstance(content, PagePreview):
-            page = f"Page {content.result.page} of {content.page_count}"
-            self.location.setText(f"{display_folder(content.result.path)}  ·  {page}")
+            self.page, self.page_count = content.page, content.page_count
+            self.page_label.setText(page_caption(content.page, content.page_count, content.label))
+            self.previous_button.setEnabled(content.page > 1)
+            self.next_button.setEnabled(content.page < content.page_count)
+            self.page_bar.show()
+            self.location.setText(display_folder(content.result.path))
             self.stack.setCurrentWidget(self.page_view)
             self.page_view.show_page(content.image, content.highlights)
         elif isinstance(content, TextPreview):
             if content.result.page:
-                self.location.setText(f"{display_folder(content.result.path)}  ·  page {content.result.page}")
+                where = "sheet" if kind_of(content.result.path).key == "sheet" else "page"
+                self.location.setText(f"{display_folder(content.result.path)}  ·  {where} {content.result.page}")
             self.stack.setCurrentWidget(self.text_view)
             code = kind_of(content.result.path).key == "code"
             self.text_view.show_text(content.text, content.start, content.end, monospace=code)
@@ -145,3 +195,10 @@ class PreviewPane(QWidget):
 
     def shutdown(self) -> None:
         self.loader.shutdown()
+
+
+def page_caption(page: int, page_count: int, label: str) -> str:
+    """"Page 21 (24 of 36)" when the printed number differs from the physical one, else "Page 24 of 36"."""
+    if label and label != str(page):
+        return f"Page {label} ({page} of {page_count})"
+    return f"Page {page} of {page_count}"

@@ -3,7 +3,6 @@ snippet with the query's words in bold. Colours come from the palette (light and
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -23,13 +22,12 @@ from kenning.gui.file_kinds import kind_of
 from kenning.gui.icons import paint_file_icon
 from kenning.gui.result_model import RESULT_ROLE
 from kenning.paths import readable_path
-from kenning.relevance import word_matches
+from kenning.relevance import matching_spans
 
 PADDING = 8
 ICON_W = 32
 SNIPPET_LINES = 3
 BAR_W = 48
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def mix(a: QColor, b: QColor, t: float) -> QColor:
@@ -42,7 +40,8 @@ def mix(a: QColor, b: QColor, t: float) -> QColor:
 
 
 def bold_ranges(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _WORD.finditer(text) if any(word_matches(m.group(), t) for t in terms)]
+    """The words of `text` to show in bold: those the keyword index matches to a query word."""
+    return matching_spans(text, terms)
 
 
 def display_path(path: str) -> str:
@@ -166,7 +165,8 @@ class ResultDelegate(QStyledItemDelegate):
         metrics = QFontMetricsF(font)
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         date_text = display_date(result.modified)
-        page_text = f"Page {result.page}" if result.page else ""
+        where = "Sheet" if kind_of(result.path).key == "sheet" else "Page"
+        page_text = f"{where} {result.page}" if result.page else ""
         width = max(metrics.horizontalAdvance(date_text), metrics.horizontalAdvance(page_text)) + BAR_W + PADDING * 2
         painter.setPen(colours["dim"])
         painter.drawText(QRectF(rect.right() - width, rect.top(), width, line), right, date_text)

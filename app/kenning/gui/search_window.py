@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -35,6 +35,8 @@ from kenning.gui.result_list import RETURN_KEYS, ResultList
 from kenning.gui.search_worker import SearchClient, SearchOutcome
 from kenning.gui.service_link import ServiceLink
 from kenning.gui.status_text import index_summary, switch_summary
+from kenning.paths import readable_path
+from kenning.relevance import Match
 from kenning.search import SearchResult
 from kenning.settings import Settings
 
@@ -65,6 +67,7 @@ class SearchWindow(QMainWindow):
         self.query = ""
         self.exclude_path: str | None = None  # set by "More like this" until the user edits
         self.show_weak_matches = False
+        self.history: list[tuple[str, str | None]] = []  # (query, exclude_path) before each "More like this"
         self._last_outcome: SearchOutcome | None = None
         self._open_when_answered = False  # Enter pressed before the typed query was answered
 
@@ -83,6 +86,14 @@ class SearchWindow(QMainWindow):
         self.field.textChanged.connect(self._on_text_changed)
         self.field.textEdited.connect(lambda _: setattr(self, "exclude_path", None))
         self.field.installEventFilter(self)
+
+        self.back_button = QToolButton()
+        self.back_button.setText("←")
+        self.back_button.setToolTip("Back to the previous search (Alt+Left)")
+        self.back_button.setAccessibleName("Back")
+        self.back_button.setMinimumSize(self.field.minimumHeight(), self.field.minimumHeight())
+        self.back_button.clicked.connect(self.go_back)
+        self.back_button.hide()
 
         self.menu_button = QToolButton()
         self.menu_button.setText("☰")
@@ -111,9 +122,19 @@ class SearchWindow(QMainWindow):
 
         self.empty = EmptyState()
         self.empty.action_clicked.connect(self._on_empty_action)
+        self.weak_note = QLabel()
+        self.weak_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.weak_note.setContentsMargins(6, 4, 6, 2)
+        self.weak_note.linkActivated.connect(lambda _link: self.show_weak())
+        self.results_page = QWidget()
+        results_layout = QVBoxLayout(self.results_page)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.setSpacing(0)
+        results_layout.addWidget(self.results, 1)
+        results_layout.addWidget(self.weak_note)
         self.left = QStackedWidget()
         self.left.addWidget(self.empty)
-        self.left.addWidget(self.results)
+        self.left.addWidget(self.results_page)
         self.left.setMinimumWidth(340)
 
         self.preview = PreviewPane()
@@ -131,6 +152,7 @@ class SearchWindow(QMainWindow):
         self.splitter.setSizes([520, 640])
 
         top = QHBoxLayout()
+        top.addWidget(self.back_button)
         top.addWidget(self.field, 1)
         top.addWidget(self.menu_button)
         central = QWidget()
@@ -153,6 +175,8 @@ class SearchWindow(QMainWindow):
         for keys in ("Ctrl+K", "Ctrl+L"):
             QShortcut(QKeySequence(keys), self).activated.connect(self.focus_search)
         QShortcut(QKeySequence("Ctrl+M"), self).activated.connect(lambda: self.more_like_this(self.current_result()))
+        for back in (QKeySequence("Alt+Left"), QKeySequence(Qt.Key.Key_Back)):  # the mouse's Back button too
+            QShortcut(back, self).activated.connect(self.go_back)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(lambda: self.quit_requested.emit())
@@ -228,8 +252,13 @@ class SearchWindow(QMainWindow):
         else:
             # The same query again (the index changed) keeps the reader's place; a new one starts at the top.
             previous = self.current_result() if query == self.model.query else None
-            self.left.setCurrentWidget(self.results)
-            self._set_results(outcome.results, query, keep=previous.path if previous else None)
+            shown = outcome.results if self.show_weak_matches else [r for r in outcome.results if r.match is Match.GOOD]
+            hidden = len(outcome.results) - len(shown)
+            self.weak_note.setText(f"{hidden} weak match{'es' if hidden != 1 else ''} hidden · <a href='show'>Show</a>"
+                                   if hidden else "")
+            self.weak_note.setVisible(bool(hidden))
+            self.left.setCurrentWidget(self.results_page)
+            self._set_results(shown, query, keep=previous.path if previous else None)
             if self._open_when_answered:
                 self.open_result(self.current_result())
         self._open_when_answered = False
@@ -237,6 +266,7 @@ class SearchWindow(QMainWindow):
 
     def _set_results(self, results: list[SearchResult], query: str = "", keep: str | None = None) -> None:
         self.results.set_results(query, results, keep)
+        self.filter_bar.show_count(len(results) if results else None)
         self.preview.setVisible(bool(results))  # with nothing to preview, the message gets the room
         self._preview_delay.stop()
         self._preview_current()
@@ -291,7 +321,12 @@ class SearchWindow(QMainWindow):
     def _on_empty_action(self, action: str) -> None:
         if action == "add-folder":
             self.add_folder()
-        elif action == "show-anyway" and self._last_outcome is not None:
+        elif action == "show-anyway":
+            self.show_weak()
+
+    def show_weak(self) -> None:
+        """Show the weak matches of the current query too."""
+        if self._last_outcome is not None:
             self.show_weak_matches = True
             self._show_outcome(self._last_outcome)
 
@@ -329,14 +364,15 @@ class SearchWindow(QMainWindow):
             self._refresh.start()
 
     def _refresh_results(self) -> None:
-        """New files may answer the shown query better; an error or a weak match stays as it is."""
-        if self.query and (self.left.currentWidget() is self.results or self.empty.kind in ("nothing", "indexing")):
+        """New files may answer the shown query better (a "no good match" too); an error stays."""
+        shown = ("nothing", "indexing", "no-good-match")
+        if self.query and (self.left.currentWidget() is self.results_page or self.empty.kind in shown):
             self.run_query()
 
     @staticmethod
     def about_text() -> str:
         from kenning import __version__
-        from kenning.embed import backend_summary
+        from kenning.backend import backend_summary
 
         return (f"<b>Kenning {__version__}</b><p>Searches the files on this computer by meaning, "
                 f"privately: nothing leaves this machine.</p><p>{backend_summary()}</p>")
@@ -347,14 +383,26 @@ class SearchWindow(QMainWindow):
     # -- results: open, folder, more like this ---------------------------------------------------
 
     def current_result(self) -> SearchResult | None:
-        return self.results.current_result() if self.left.currentWidget() is self.results else None
+        return self.results.current_result() if self.left.currentWidget() is self.results_page else None
 
     def _preview_current(self) -> None:
         self.preview.show_result(self.current_result())
 
     def open_result(self, result: SearchResult | None) -> None:
-        if result is not None:
-            desktop.open_file(result.path, result.page)
+        if result is not None and not desktop.open_file(result.path, result.page):
+            self._cannot_open(result)
+
+    def _cannot_open(self, result: SearchResult) -> None:
+        """No application opens this kind of file: say so, and offer its folder instead."""
+        box = QMessageBox(QMessageBox.Icon.Information, "Cannot open the file",
+                          f"No application on this computer is set to open “{readable_path(Path(result.path).name)}”.",
+                          QMessageBox.StandardButton.Close, self)
+        box.setInformativeText("Install one that reads this kind of file, or choose one from your file manager.")
+        folder = box.addButton("Show in folder", QMessageBox.ButtonRole.AcceptRole)
+        box.setObjectName("cannot-open")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: self.open_folder(result) if button is folder else None)
+        box.open()
 
     def open_folder(self, result: SearchResult | None) -> None:
         if result is not None:
@@ -363,13 +411,27 @@ class SearchWindow(QMainWindow):
     def more_like_this(self, result: SearchResult | None) -> None:
         if result is None:
             return
-        self.field.blockSignals(True)
-        self.field.setText(result.snippet.strip("…").strip())
-        self.field.setCursorPosition(0)
-        self.field.blockSignals(False)
-        self.exclude_path = result.path
+        self.history.append((self.field.text(), self.exclude_path))
+        self._set_query(result.snippet.strip("…").strip(), result.path)
         self.show_weak_matches = True  # the user asked for neighbours, however near
         self.run_query()
+
+    def go_back(self) -> None:
+        """Back to the search before the last "More like this"."""
+        if not self.history:
+            return
+        query, exclude_path = self.history.pop()
+        self._set_query(query, exclude_path)
+        self.show_weak_matches = False
+        self.run_query()
+
+    def _set_query(self, text: str, exclude_path: str | None) -> None:
+        self.field.blockSignals(True)
+        self.field.setText(text)
+        self.field.setCursorPosition(0)
+        self.field.blockSignals(False)
+        self.exclude_path = exclude_path
+        self.back_button.setVisible(bool(self.history))
 
     # -- keyboard --------------------------------------------------------------------------------
 

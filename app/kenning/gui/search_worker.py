@@ -73,8 +73,7 @@ class _Worker(QObject):
             limit = RESULT_LIMIT + (1 if request.exclude_path else 0)
             results = engine.search(request.query, limit=limit, filters=request.filters)
             outcome.results = [r for r in results if r.path != request.exclude_path][:RESULT_LIMIT]
-            if outcome.results and request.id >= self.newest:
-                outcome.good_match = outcome.results[0].match == Match.GOOD
+            outcome.good_match = any(r.match is Match.GOOD for r in outcome.results)
         except QueryError as exc:
             outcome.error, outcome.query_error = str(exc), True
         except KenningError as exc:

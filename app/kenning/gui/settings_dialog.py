@@ -106,11 +106,12 @@ class SettingsDialog(QDialog):
         self.download_button.setToolTip("Download the chosen model from the Hugging Face Hub, "
                                         "checked against a pinned checksum")
         self.download_button.clicked.connect(self.download_model)
-        import_button = QPushButton("Import GGUF…")
-        import_button.setToolTip("Add an embedding model file in GGUF format")
+        import_button = QPushButton("Import model file…")
+        import_button.setToolTip("Add an embedding model file (.gguf, the format llama.cpp reads)")
         import_button.clicked.connect(self.import_gguf)
         convert_button = QPushButton("Convert folder…")
-        convert_button.setToolTip("Convert a Hugging Face model folder (BERT, NomicBERT, XLM-R) to GGUF")
+        convert_button.setToolTip("Convert a downloaded Hugging Face model folder (BERT, NomicBERT, XLM-R) "
+                                  "into a model file Kenning can use")
         convert_button.clicked.connect(self.convert_folder)
         self.dimensions = QComboBox()
         self.dimensions.setAccessibleName("Vector size")
@@ -118,7 +119,7 @@ class SettingsDialog(QDialog):
                                    "cost in ranking quality (only for models trained for it)")
         self.dimensions.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.dimensions.currentIndexChanged.connect(self._update_model_note)
-        self.dimensions_label = QLabel("Vector size:")
+        self.dimensions_label = QLabel("Index size:")
         self.dimensions_label.setBuddy(self.dimensions)
         model_buttons = QHBoxLayout()
         model_buttons.setContentsMargins(0, 0, 0, 0)
@@ -157,9 +158,10 @@ class SettingsDialog(QDialog):
         self.chunk.setAccessibleName("Passage size in tokens")
         self.chunk.setRange(64, 2048)
         self.chunk.setSingleStep(32)
-        self.chunk.setSuffix(" tokens")
+        self.chunk.setSuffix(" word pieces")
         self.chunk.setValue(settings.chunk_tokens)
-        self.chunk.setToolTip("How much text each passage holds. Changing it re-embeds every file.")
+        self.chunk.setToolTip("How much text each search result's passage holds (a word piece is about "
+                              "three quarters of a word). Changing it reads every file again.")
 
         self.login = QCheckBox("Start Kenning when I log in")
         self.login.setChecked(autostart.enabled() if autostart.supported() else False)
@@ -173,7 +175,8 @@ class SettingsDialog(QDialog):
         form.addRow("Threads:", self.threads)
         form.addRow("Passage size:", self.chunk)
         form.addRow("", self.login)
-        note = QLabel("Changes apply at once: indexing restarts with them, and searching reloads the model.")
+        note = QLabel("Saved changes take effect at once: indexing restarts with them, and searching "
+                      "reloads the model.")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -302,9 +305,9 @@ class SettingsDialog(QDialog):
             return html.escape(text, quote=False)
 
         details = [f"<b>{escape(name)}</b>: {escape(spec.description or spec.languages)}",
-                   f"Up to {spec.max_tokens:,} tokens a passage · {escape(spec.languages)}"]
+                   f"Reads up to about {spec.max_tokens * 3 // 4:,} words at a time · {escape(spec.languages)}"]
         if spec.quality:
-            details.append(f"Published quality: {escape(spec.quality)}")
+            details.append(f"Published quality (benchmark scores, higher is better): {escape(spec.quality)}")
         self.model_details.setText("<br>".join(details))
         self._update_model_note()
 

@@ -83,6 +83,8 @@ class StatusView(QDialog):
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Pause keeps the service running, idle, until Resume; Stop ends it "
+                                    "(this app starts it again on its next launch)")
         self.stop_button.clicked.connect(self.toggle_running)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

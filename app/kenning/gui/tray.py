@@ -27,10 +27,10 @@ class Tray(QSystemTrayIcon):
         self.pause_action = QAction("Pause indexing", menu)
         self.pause_action.triggered.connect(self.toggle_pause)
         menu.addAction(self.pause_action)
-        menu.addAction("Status", lambda: self.status_requested.emit())
-        menu.addAction("Settings", lambda: self.settings_requested.emit())
+        menu.addAction("Index status…", lambda: self.status_requested.emit())
+        menu.addAction("Settings…", lambda: self.settings_requested.emit())
         menu.addSeparator()
-        menu.addAction("Quit", lambda: self.quit_requested.emit())
+        menu.addAction("Quit Kenning", lambda: self.quit_requested.emit())
         self.menu = menu  # the tray does not own its menu: keep it alive
         self.setContextMenu(menu)
         self.activated.connect(self._on_activated)
