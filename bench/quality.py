@@ -23,7 +23,7 @@ import cisi
 K = 10
 MODES = ("vector", "bm25", "hybrid")
 REFERENCE = {"vector": 0.420, "bm25": 0.367, "hybrid": 0.444}  # raw text, outside kenning
-TARGET = 0.46  # hybrid nDCG@10
+TARGET = 0.48  # hybrid nDCG@10 (issue 15)
 
 
 def metrics(ranked: list[int | None], relevant: set[int]) -> tuple[float, float, float]:
@@ -55,7 +55,9 @@ def evaluate(collection, corpus: Path, model: str | None, fresh: bool) -> dict[s
     status = json.loads(cisi.kenning(data_dir, model, "status", "--json"))
 
     qids = list(collection.queries)
-    batch = "\n".join(collection.queries[q] for q in qids) + "\n"
+    # CISI's queries are prose, where quotation marks set off a term ("training" phase); in
+    # Kenning's query syntax they would require an exact phrase, so they are taken out.
+    batch = "\n".join(collection.queries[q].replace('"', " ") for q in qids) + "\n"
     scores = {}
     for mode in MODES:
         out = cisi.kenning(data_dir, model, "search", "--batch", "-", "--json", "--all", "--limit", str(K),

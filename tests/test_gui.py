@@ -337,6 +337,7 @@ def test_text_preview_highlights_and_scrolls_to_the_passage(qtbot, app):
     assert names[0] == "coffee.txt"
     view = wait_preview(qtbot, window, TextView)
     assert "Espresso forces hot water" in view.highlighted_text()
+    assert "Espresso forces hot water" in view.emphasised_text()  # the sentence with the query's words
     assert view.textCursor().position() == view.passage[0]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kenning.query import SNIPPET_CHARS, fts_query, make_snippet, parse_query, query_terms, stem
-from kenning.relevance import matching_spans
+from kenning.relevance import best_sentence, matching_spans
 
 
 def test_terms_are_lower_case_words_in_any_script():
@@ -81,3 +81,10 @@ def test_highlighting_marks_only_the_query_words():
 def test_snippet_centres_on_word_forms_of_the_query():
     text = "filler " * 100 + "the recipes for bread" + " filler" * 100
     assert "recipes" in make_snippet(text, ["recipe"])
+
+
+def test_the_best_sentence_holds_the_most_query_words():
+    text = "Birds visit gardens. Robins and blue tits come to the feeder in winter!  Seeds help."
+    start, end = best_sentence(text, ["robins", "feeder", "winter"])
+    assert text[start:end] == "Robins and blue tits come to the feeder in winter!"
+    assert best_sentence(text, ["volcano"]) is None

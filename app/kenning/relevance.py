@@ -48,6 +48,23 @@ def matching_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _WORD.finditer(text) if stem(m.group()) in wanted]
 
 
+_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|\n|$)")
+
+
+def best_sentence(text: str, terms: list[str]) -> tuple[int, int] | None:
+    """The span of the sentence of `text` holding the most distinct query words (the first of
+    equals), stripped of surrounding space; None when no sentence holds any."""
+    wanted = {stem(t) for t in terms}
+    best, best_hits = None, 0
+    for sentence in _SENTENCE.finditer(text):
+        hits = len({stem(w) for w in _WORD.findall(sentence.group())} & wanted)
+        if hits > best_hits:
+            body = sentence.group()
+            start = sentence.start() + len(body) - len(body.lstrip())
+            best, best_hits = (start, sentence.start() + len(body.rstrip())), hits
+    return best
+
+
 def word_share(text: str, terms: list[str]) -> float:
     """The share of the distinct `terms` (by stem) that occur in `text`."""
     wanted = {stem(t) for t in terms}

@@ -16,6 +16,7 @@ from kenning.store import Store
 
 MODES = ("hybrid", "vector", "bm25")
 MAX_DEPTH = 4096  # candidates per list (sqlite-vec's k cannot exceed this)
+MIN_CANDIDATES = 100  # per list: the z-scores are taken over this many at least
 DISPLAY_SPREAD = 3.0  # fused scores of good matches run to 10 and more: keep them apart on screen
 KEYWORD_QUERY_WEIGHT = 1.5  # how much more the words count when the query is a few bare words
 FLAT_KEYWORDS = 0.1  # the keyword list's spread is at least this share of its mean
@@ -87,7 +88,7 @@ class Searcher:
         if limit < 1:
             return []
         limit = min(limit, MAX_RESULTS)
-        depth = min(MAX_DEPTH, max(100, limit * 10) * (5 if filters.active() else 1))
+        depth = min(MAX_DEPTH, max(MIN_CANDIDATES, limit * 10) * (5 if filters.active() else 1))
         required = self._holding(parsed.phrases, all_of=True) if parsed.phrases else None
         scored: list[dict[int, float]] = []
         complete: list[bool] = []  # did the list hold every chunk that matches at all?

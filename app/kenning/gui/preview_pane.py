@@ -30,6 +30,7 @@ from kenning.gui.preview_loader import (
 from kenning.gui.result_delegate import display_folder
 from kenning.gui.text_view import TextView
 from kenning.paths import readable_path
+from kenning.relevance import best_sentence
 from kenning.search import SearchResult
 
 
@@ -47,6 +48,7 @@ class PreviewPane(QWidget):
         self._request = 0
         self.page = 0  # the page shown, when the file has pages
         self.page_count = 0
+        self.terms: list[str] = []
         self.setMinimumWidth(280)
 
         self.title = QLabel()
@@ -147,10 +149,12 @@ class PreviewPane(QWidget):
             self.page = target  # a second press before the first page arrives goes on from it
             self._request = self.loader.request(self.result, target)
 
-    def show_result(self, result: SearchResult | None) -> None:
+    def show_result(self, result: SearchResult | None, terms: list[str] | None = None) -> None:
+        """Preview `result`; `terms`, the query's words, pick the passage's sentence to emphasise."""
         if result is not None and result == self.result and self.stack.currentWidget() is not self.placeholder:
             return  # the same passage again (the query re-ran): keep the reader's scroll position
         self.result = result
+        self.terms = list(terms or [])
         self.header.setVisible(result is not None)
         self.page_bar.hide()
         self.page, self.page_count = 0, 0
@@ -183,7 +187,9 @@ class PreviewPane(QWidget):
                 self.location.setText(f"{display_folder(content.result.path)}  ·  {where} {content.result.page}")
             self.stack.setCurrentWidget(self.text_view)
             code = kind_of(content.result.path).key == "code"
-            self.text_view.show_text(content.text, content.start, content.end, monospace=code)
+            best = best_sentence(content.text[content.start:content.end], self.terms)
+            emphasis = (content.start + best[0], content.start + best[1]) if best else None
+            self.text_view.show_text(content.text, content.start, content.end, monospace=code, emphasis=emphasis)
         elif isinstance(content, PreviewFailure):
             self._show_message(f"No preview: {content.message}")
         self.loaded.emit()

@@ -36,7 +36,7 @@ from kenning.gui.search_worker import SearchClient, SearchOutcome
 from kenning.gui.service_link import ServiceLink
 from kenning.gui.status_text import index_summary, switch_summary
 from kenning.paths import readable_path
-from kenning.relevance import Match
+from kenning.relevance import Match, content_terms
 from kenning.search import SearchResult
 from kenning.settings import Settings
 
@@ -386,7 +386,7 @@ class SearchWindow(QMainWindow):
         return self.results.current_result() if self.left.currentWidget() is self.results_page else None
 
     def _preview_current(self) -> None:
-        self.preview.show_result(self.current_result())
+        self.preview.show_result(self.current_result(), content_terms(self.query) if self.query else [])
 
     def open_result(self, result: SearchResult | None) -> None:
         if result is not None and not desktop.open_file(result.path, result.page):

@@ -1,4 +1,5 @@
-"""Extracted text of a document with the matching passage highlighted and scrolled into view."""
+"""Extracted text of a document with the matching passage highlighted and scrolled into view, its
+best sentence (the one holding most of the query's words) highlighted more strongly."""
 
 from __future__ import annotations
 
@@ -18,25 +19,38 @@ class TextView(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setAccessibleName("Text preview")
         self.passage: tuple[int, int] = (0, 0)  # in Qt positions
+        self.emphasis: tuple[int, int] | None = None
 
-    def show_text(self, text: str, start: int, end: int, monospace: bool = False) -> None:
+    def show_text(self, text: str, start: int, end: int, monospace: bool = False,
+                  emphasis: tuple[int, int] | None = None) -> None:
         kind = QFontDatabase.SystemFont.FixedFont if monospace else QFontDatabase.SystemFont.GeneralFont
         font = QFontDatabase.systemFont(kind)
         self.document().setDefaultFont(font)
         self.setPlainText(text)
         self.passage = (qt_offset(text, start), qt_offset(text, end))
-        highlight = QTextEdit.ExtraSelection()
+        self.emphasis = (qt_offset(text, emphasis[0]), qt_offset(text, emphasis[1])) if emphasis else None
+        selections = [self._selection(self.passage, 90)]
+        if self.emphasis:
+            selections.append(self._selection(self.emphasis, 170))
+        self.setExtraSelections(selections)
+        self.scroll_to_passage()
+
+    def _selection(self, span: tuple[int, int], alpha: int) -> QTextEdit.ExtraSelection:
+        selection = QTextEdit.ExtraSelection()
         colour = self.palette().color(QPalette.ColorRole.Highlight)
-        colour.setAlpha(90)
+        colour.setAlpha(alpha)
         char_format = QTextCharFormat()
         char_format.setBackground(colour)
-        highlight.format = char_format
+        selection.format = char_format
         cursor = QTextCursor(self.document())
-        cursor.setPosition(self.passage[0])
-        cursor.setPosition(self.passage[1], QTextCursor.MoveMode.KeepAnchor)
-        highlight.cursor = cursor
-        self.setExtraSelections([highlight])
-        self.scroll_to_passage()
+        cursor.setPosition(span[0])
+        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+        selection.cursor = cursor
+        return selection
+
+    def emphasised_text(self) -> str:
+        selections = self.extraSelections()
+        return selections[1].cursor.selectedText() if len(selections) > 1 else ""
 
     def highlighted_text(self) -> str:
         selections = self.extraSelections()
