@@ -19,7 +19,7 @@ from kenning.index import Indexer, IndexProgress, IndexReport
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL
 from kenning.models.download import DownloadProgress
 from kenning.models.library import InstalledModel, ModelChoice, ModelLibrary
-from kenning.paths import default_data_dir, private_dir
+from kenning.paths import default_data_dir, is_inside, private_dir
 from kenning.search import Filters, Searcher, SearchResult
 from kenning.service_status import ServiceLock, ServiceStatus
 from kenning.settings import IndexSettings, Settings
@@ -355,7 +355,7 @@ class Engine:
         global_patterns, per_folder = self.exclusion_patterns()
         exclusions = Exclusions(global_patterns, per_folder)
         for folder in self.folder_paths():
-            if target.startswith(folder.rstrip(os.sep) + os.sep):
+            if is_inside(target, folder):
                 return exclusions.why(target, folder)
         return "not inside any indexed folder"
 

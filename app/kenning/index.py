@@ -23,6 +23,7 @@ from kenning.embed import Embedder
 from kenning.exclude import Exclusions
 from kenning.extract import ExtractionError, UnsupportedFile
 from kenning.passages import ChunkPlan, FilePassages, read_passages
+from kenning.paths import is_inside
 from kenning.sandbox import ExtractionSandbox
 from kenning.scan import LinkPolicy, content_hash, walk_files
 from kenning.settings import IndexSettings
@@ -222,7 +223,7 @@ class Indexer:
         if record is None or record.status != FileStatus.INDEXED or not os.path.isfile(new):
             return False
         folders = self.store.folders()
-        folder = next((f for f in folders if new.startswith(f[1].rstrip(os.sep) + os.sep)), None)
+        folder = next((f for f in folders if is_inside(new, f[1])), None)
         if folder is None or self.exclusions().why(new, folder[1]):
             return False
         info = os.stat(new)
@@ -244,7 +245,7 @@ class Indexer:
         links = self.links()
         found, gone = [], set()
         for path in paths:
-            folder = next((f for f in folders if path.startswith(f[1].rstrip(os.sep) + os.sep)), None)
+            folder = next((f for f in folders if is_inside(path, f[1])), None)
             refusal = links.refusal(path) if folder is not None else None
             if refusal:
                 report.skipped.append((path, refusal))
@@ -263,7 +264,7 @@ class Indexer:
 
     def _folder_of(self, path: str) -> int | None:
         for folder_id, folder in self.store.folders():
-            if path.startswith(folder.rstrip(os.sep) + os.sep):
+            if is_inside(path, folder):
                 return folder_id
         return None
 

@@ -104,3 +104,8 @@ def readable_path(path: str) -> str:
         return path
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if os.name != "nt" else \
         path.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def is_inside(path: str, folder: str) -> bool:
+    """Whether `path` lies below `folder` (both absolute; not the folder itself)."""
+    return path.startswith(folder.rstrip(os.sep) + os.sep)

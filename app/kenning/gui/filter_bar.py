@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QL
 from kenning.gui.file_kinds import KINDS, by_key
 from kenning.gui.icons import file_icon
 from kenning.gui.result_delegate import display_path
+from kenning.paths import is_inside
 from kenning.search import Filters
 
 DATE_RANGES = (  # key, label, days back
@@ -110,11 +111,10 @@ class FilterBar(QWidget):
         """A folder inside an indexed one, picked in the file dialog; anything else is refused."""
         start = self.folder.itemData(self._folder_index) or (self.indexed_folders[0] if self.indexed_folders else "")
         chosen = QFileDialog.getExistingDirectory(self, "Search only in this folder", start)
-        inside = chosen and any(os.path.normpath(chosen) == f or os.path.normpath(chosen).startswith(f.rstrip(os.sep) + os.sep)
-                                for f in self.indexed_folders)
+        path = os.path.normpath(chosen) if chosen else ""
+        inside = bool(path) and any(path == f or is_inside(path, f) for f in self.indexed_folders)
         self.folder.blockSignals(True)
         if inside:
-            path = os.path.normpath(chosen)
             if self.folder.findData(path) < 0:
                 self.folder.insertItem(self.folder.count() - 1, display_path(path), path)
             self._folder_index = self.folder.findData(path)
@@ -132,8 +132,7 @@ class FilterBar(QWidget):
         for path in folders:
             self.folder.addItem(display_path(path), path)
             self.folder.setItemData(self.folder.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
-        inside = current is not None and current not in folders and any(
-            current.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+        inside = current is not None and current not in folders and any(is_inside(current, f) for f in folders)
         if inside:  # a folder chosen inside one that is still indexed stays chosen
             self.folder.addItem(display_path(current), current)
         if folders:

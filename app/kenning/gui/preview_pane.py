@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kenning.gui.file_kinds import kind_of
-from kenning.gui.page_view import PageView
+from kenning.gui.page_view import ZOOM_STEP, PageView
 from kenning.gui.preview_loader import (
     PagePreview,
     PreviewFailure,
@@ -77,12 +77,7 @@ class PreviewPane(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.clicked.connect(lambda _=False, s=signal: self.result and s.emit(self.result))
 
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(0, 0, 0, 0)
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.folder_button)
-        buttons.addWidget(self.more_button)
-        buttons.addStretch()
+        buttons = _row((0, 0, 0, 0), self.open_button, self.folder_button, self.more_button, None)
 
         self.header = QWidget()
         header_layout = QVBoxLayout(self.header)
@@ -104,15 +99,10 @@ class PreviewPane(QWidget):
         self.zoom_label = QLabel("100%")
         self.zoom_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.page_view.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom:.0%}"))
-        pages = QHBoxLayout()
-        pages.setContentsMargins(12, 2, 12, 4)
-        pages.addWidget(self.previous_button)
-        pages.addWidget(self.page_label)
-        pages.addWidget(self.next_button)
-        pages.addStretch()
-        pages.addWidget(self._tool_button("−", "Zoom out (Ctrl+-)", lambda: self.page_view.zoom_by(1 / 1.25)))
-        pages.addWidget(self.zoom_label)
-        pages.addWidget(self._tool_button("+", "Zoom in (Ctrl++)", lambda: self.page_view.zoom_by(1.25)))
+        pages = _row((12, 2, 12, 4), self.previous_button, self.page_label, self.next_button, None,
+                     self._tool_button("−", "Zoom out (Ctrl+-)", lambda: self.page_view.zoom_by(1 / ZOOM_STEP)),
+                     self.zoom_label,
+                     self._tool_button("+", "Zoom in (Ctrl++)", lambda: self.page_view.zoom_by(ZOOM_STEP)))
         self.page_bar = QWidget()
         self.page_bar.setLayout(pages)
         self.page_bar.hide()
@@ -208,3 +198,15 @@ def page_caption(page: int, page_count: int, label: str) -> str:
     if label and label != str(page):
         return f"Page {label} ({page} of {page_count})"
     return f"Page {page} of {page_count}"
+
+
+def _row(margins: tuple[int, int, int, int], *widgets: QWidget | None) -> QHBoxLayout:
+    """A row of widgets; None stands for a stretch."""
+    row = QHBoxLayout()
+    row.setContentsMargins(*margins)
+    for widget in widgets:
+        if widget is None:
+            row.addStretch()
+        else:
+            row.addWidget(widget)
+    return row
