@@ -7,6 +7,7 @@ Query syntax, in the search box and the CLI alike: `"exact phrase"` (every resul
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -36,6 +37,7 @@ _OPERATOR = re.compile(r'(?<![\w"])(-?)"([^"]*)"|(?<![\w-])-(\w+)')
 _stemmers = threading.local()  # snowball stemmers keep state between calls: one per thread
 
 
+@functools.lru_cache(maxsize=1 << 16)  # snippets and relevance stem every word of each result shown
 def stem(word: str) -> str:
     """The word as the keyword index keys it: lower case, accents removed, Porter stem."""
     stemmer = getattr(_stemmers, "porter", None)

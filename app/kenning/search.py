@@ -10,12 +10,15 @@ from datetime import datetime
 
 from kenning.embed import Embedder
 from kenning.errors import QueryError
-from kenning.query import MAX_RESULTS, ParsedQuery, fts_query, make_snippet, parse_query, phrase_query
+from kenning.query import STOPWORDS, MAX_RESULTS, ParsedQuery, fts_query, make_snippet, parse_query, phrase_query, stem
 from kenning.relevance import Match, judge
 from kenning.store import Store
 
 MODES = ("hybrid", "vector", "bm25")
-MAX_DEPTH = 4096  # candidates per list (sqlite-vec's k cannot exceed this)
+MAX_DEPTH = 4096  # candidates per list
+KEYWORD_BUDGET = 10_000  # chunks FTS5 may score for one query (see Searcher._keyword_hits)
+SELECTIVE_SHARE = 0.2  # a filter letting through less than this share of the index is searched within
+MIN_SELECTION = 2_000  # chunks: below this, a filter is always searched within
 MIN_CANDIDATES = 100  # per list: the z-scores are taken over this many at least
 DISPLAY_SPREAD = 3.0  # fused scores of good matches run to 10 and more: keep them apart on screen
 KEYWORD_QUERY_WEIGHT = 1.5  # how much more the words count when the query is a few bare words
@@ -88,7 +91,10 @@ class Searcher:
         if limit < 1:
             return []
         limit = min(limit, MAX_RESULTS)
-        depth = min(MAX_DEPTH, max(MIN_CANDIDATES, limit * 10) * (5 if filters.active() else 1))
+        selection = self._selection(filters)
+        post_filtered = filters.active() and selection is None
+        depth = min(MAX_DEPTH, max(MIN_CANDIDATES, limit * 10) * (5 if post_filtered else 1))
+        allowed = None if selection is None else {chunk for chunk, _ in selection}
         required = self._holding(parsed.phrases, all_of=True) if parsed.phrases else None
         scored: list[dict[int, float]] = []
         complete: list[bool] = []  # did the list hold every chunk that matches at all?
@@ -97,17 +103,19 @@ class Searcher:
         cosines: dict[int, float] = {}
         if mode in ("hybrid", "vector"):
             vector = self.embedder.embed_query(parsed.text)
-            similarity = {pid: 1.0 - distance for pid, distance in self.store.vector_candidates(vector, depth)}
+            within = None if selection is None else sorted({passage for _, passage in selection})
+            nearest = self.store.vector_candidates(vector, depth, within)
+            similarity = {pid: 1.0 - distance for pid, distance in nearest}
             cosines = {cid: similarity[pid] for pid, cid in self.store.chunks_of(list(similarity))
-                       if required is None or cid in required}
+                       if (required is None or cid in required) and (allowed is None or cid in allowed)}
             scored.append(cosines)
             complete.append(False)
             unscored.append(set())
             weights.append(1.0)
         if mode in ("hybrid", "bm25"):
-            hits = self.store.text_candidates(self._keyword_query(parsed), depth)
+            hits, full = self._keyword_hits(parsed, depth, allowed)
             scored.append({cid: -bm25 for cid, bm25 in hits})  # FTS5's bm25 is lower-is-better
-            complete.append(len(hits) < depth)
+            complete.append(full)
             unscored.append(set())
             weights.append(KEYWORD_QUERY_WEIGHT if mode == "hybrid" and parsed.reads_as_keywords() else 1.0)
             if mode == "hybrid" and self.store.has_waiting_passages():
@@ -116,13 +124,54 @@ class Searcher:
         banned = self.store.files_holding(phrase_query(parsed.excluded), MAX_DEPTH) if parsed.excluded else set()
         return self._per_file(fused, cosines, parsed, limit, filters, banned)
 
+    def _selection(self, filters: Filters) -> list[tuple[int, int]] | None:
+        """(chunk, passage) of everything the filters let through, when that is a small part of
+        the index (then both lists are searched within it); None otherwise (then the lists are
+        searched deeper and filtered afterwards)."""
+        if not filters.active():
+            return None
+        limit = max(MIN_SELECTION, int(self.store.chunk_count() * SELECTIVE_SHARE))
+        return self.store.chunks_where(filters.folder, filters.file_types, filters.modified_after,
+                                       filters.modified_before, limit)
+
+    def _keyword_hits(self, parsed: ParsedQuery, depth: int, allowed: set[int] | None) -> tuple[list[tuple[int, float]], bool]:
+        """(chunk, bm25) of the best keyword matches (within `allowed` when given), and whether
+        they are every match there is.
+
+        FTS5 scores every chunk that holds any of the words, about a microsecond each: at a
+        million passages, a few common words reach most of them. So the words are taken rarest
+        first while the chunks holding them stay within KEYWORD_BUDGET (a rare word, a name, a
+        code always counts); the common words left out weigh little in BM25, and the vectors
+        still see the whole query. When even the rarest word is that common, its newest
+        KEYWORD_BUDGET matches are ranked."""
+        words = [t for t in parsed.terms if t not in STOPWORDS] or parsed.terms
+        counts = self.store.term_counts(stem(w) for w in words)
+        kept: set[str] = set()
+        total = 0
+        for term in sorted(counts, key=lambda t: counts[t]):
+            if kept and total + counts[term] > KEYWORD_BUDGET:
+                break
+            kept.add(term)
+            total += counts[term]
+        query = self._keyword_query(parsed, [w for w in words if stem(w) in kept])
+        wanted = KEYWORD_BUDGET if allowed is not None else depth
+        if total <= KEYWORD_BUDGET or parsed.phrases:
+            hits = self.store.text_candidates(query, max(wanted, depth))
+            full = len(hits) < max(wanted, depth)
+        else:
+            hits = self.store.recent_text_candidates(query, wanted, KEYWORD_BUDGET)
+            full = False
+        if allowed is not None:
+            hits = [hit for hit in hits if hit[0] in allowed]
+        return hits[:depth], full and len(hits) <= depth
+
     @staticmethod
-    def _keyword_query(parsed: ParsedQuery) -> str:
+    def _keyword_query(parsed: ParsedQuery, words: list[str]) -> str:
         """Any of the words; and each "exact phrase", when there are any."""
-        words = fts_query(parsed.terms)
+        any_word = fts_query(words)
         if not parsed.phrases:
-            return words
-        return f"({words}) AND " + " AND ".join(phrase_query([phrase]) for phrase in parsed.phrases)
+            return any_word
+        return f"({any_word}) AND " + " AND ".join(phrase_query([phrase]) for phrase in parsed.phrases)
 
     def _holding(self, phrases: list[list[str]], all_of: bool) -> set[int]:
         """Chunks holding every one of `phrases`."""

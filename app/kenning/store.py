@@ -18,6 +18,7 @@ fully old or fully new. Transactions nest: an inner `transaction()` is a SAVEPOI
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -35,12 +36,17 @@ import sqlite_vec
 from kenning.errors import IndexError_
 from kenning.paths import private_dir, readable_path, real_path, stored_path
 from kenning.storage_faults import storage_errors
+from kenning.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "kenning.sqlite3"
 REMOVE_BATCH_FILES = 200  # files forgotten per transaction when a folder is removed
 SLICE_PASSAGES = 32  # a long file's passages are embedded this many at a time, between other files
+# vec0 keeps this many vectors per blob; small blobs make reading one vector by its slot cheap
+# (vector_index.py), where sqlite-vec's default of 1024 means walking a 1.5 MB overflow chain.
+VECTOR_CHUNK_SIZE = 32
+VEC0_MAX_K = 4096  # the most neighbours sqlite-vec's own KNN returns
 
 
 class FileStatus(str, Enum):
@@ -119,6 +125,32 @@ def _passages_from_chunks(db: apsw.Connection) -> None:
     """)
 
 
+def vector_table_sql(table: str, dimensions: int) -> str:
+    return (f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING vec0(embedding float[{int(dimensions)}] "
+            f"distance_metric=cosine, chunk_size={VECTOR_CHUNK_SIZE})")
+
+
+def _vectors_in_small_chunks(db: apsw.Connection) -> None:
+    """Schema 6: each vec0 table is copied into one of VECTOR_CHUNK_SIZE vectors a blob (vec0
+    tables cannot be renamed, so the copy takes the next generation's name)."""
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    generation = int(meta.get(Meta.VECTOR_GENERATION.value) or 0)
+    for key, default in ((Meta.VECTOR_TABLE, "chunk_vectors"), (Meta.NEXT_TABLE, None)):
+        table = meta.get(key.value, default)
+        exists = table and db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        if not exists:
+            continue
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        dimensions = int(sql.split("float[")[1].split("]")[0])
+        generation += 1
+        copy = f"chunk_vectors_{generation}"
+        db.execute(vector_table_sql(copy, dimensions))
+        db.execute(f"INSERT INTO {copy}(rowid, embedding) SELECT rowid, embedding FROM {table} ORDER BY rowid")
+        db.execute(f"DROP TABLE {table}")
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key.value, copy))
+    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (Meta.VECTOR_GENERATION.value, str(generation)))
+
+
 # Named migrations, applied in order; meta schema_version counts those applied.
 _MIGRATIONS: tuple[tuple[str, str | Callable[[apsw.Connection], None]], ...] = (
     ("folders, files, chunks, FTS5", """
@@ -175,6 +207,7 @@ _MIGRATIONS: tuple[tuple[str, str | Callable[[apsw.Connection], None]], ...] = (
     ("what a scan left out, and why", """
     CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
     """),
+    ("vector tables in small chunks", _vectors_in_small_chunks),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -225,6 +258,7 @@ class Store:
         finally:
             os.umask(old_umask)
         self._savepoints = 0
+        self._vector_index: VectorIndex | None = None
         try:
             with storage_errors(self.path):
                 self.db.setbusytimeout(10_000)
@@ -235,6 +269,7 @@ class Store:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
                 self.db.execute("PRAGMA foreign_keys=ON")
+                self.db.execute("CREATE VIRTUAL TABLE temp.chunk_fts_terms USING fts5vocab(main, chunk_fts, row)")
         except BaseException:
             self.db.close()
             raise
@@ -297,7 +332,11 @@ class Store:
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
-        """A read transaction: its statements see one state of the database."""
+        """A read transaction: its statements see one state of the database (inside another
+        transaction, that one's)."""
+        if self.db.in_transaction:
+            yield
+            return
         self.db.execute("BEGIN")
         try:
             yield
@@ -343,10 +382,7 @@ class Store:
 
     def create_vector_table(self, table: str, dimensions: int) -> None:
         with self.transaction():
-            self.db.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING "
-                f"vec0(embedding float[{int(dimensions)}] distance_metric=cosine)"
-            )
+            self.db.execute(vector_table_sql(table, dimensions))
 
     def drop_vector_table(self, table: str) -> None:
         with self.transaction():
@@ -701,16 +737,57 @@ class Store:
 
     # -- reads for search and status -------------------------------------------------------
 
-    def vector_candidates(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(passage id, cosine distance) of the k nearest passages."""
-        if self.model_name is None:
+    def vector_candidates(self, query: np.ndarray, k: int, within: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """(passage id, cosine distance) of the k nearest passages; only among the passages
+        `within` when it is given."""
+        if self.model_name is None or k < 1:
             return []
-        return list(
-            self.db.execute(
-                f"SELECT rowid, distance FROM {self.vector_table} WHERE embedding MATCH ? AND k = ?",
-                (np.asarray(query, dtype=np.float32).tobytes(), k),
-            )
-        )
+        table = self.vector_table
+        if self._vector_index is None or self._vector_index.table != table:
+            dimensions = self.dimensions or 0
+            self._vector_index = VectorIndex(self.db, table, dimensions) if VectorIndex.supports(self.db, table) else None
+        if self._vector_index is not None:
+            with self.snapshot():
+                return self._vector_index.search(np.asarray(query, dtype=np.float32), k, within)
+        return self._vec0_candidates(table, query, k, within)
+
+    def _vec0_candidates(self, table: str, query: np.ndarray, k: int, within: Sequence[int] | None) -> list[tuple[int, float]]:
+        """sqlite-vec's own KNN (a table of a layout VectorIndex does not read)."""
+        blob = np.asarray(query, dtype=np.float32).tobytes()
+        if within is None:
+            return list(self.db.execute(f"SELECT rowid, distance FROM {table} WHERE embedding MATCH ? AND k = ?",
+                                        (blob, min(k, VEC0_MAX_K))))
+        return list(self.db.execute(
+            f"SELECT rowid, vec_distance_cosine(embedding, ?) AS d FROM {table} "
+            "WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY d LIMIT ?",
+            (blob, json.dumps(list(within)), k)))
+
+    def chunks_where(self, folder: str | None, file_types: Sequence[str], after: float | None,
+                     before: float | None, limit: int) -> list[tuple[int, int]] | None:
+        """(chunk id, passage id) of every chunk of the files in `folder` (at any depth), of
+        `file_types`, modified in [after, before] (each only when given); None when they hold more
+        than `limit` chunks (searching everything and filtering afterwards is then cheaper)."""
+        conditions, bindings = ["status = ?"], [FileStatus.INDEXED.value]
+        if folder:
+            conditions.append("(path = ? OR path LIKE ? ESCAPE '\\')")
+            bindings += [stored_path(folder.rstrip("/\\")), _like_prefix(stored_path(folder))]
+        if file_types:
+            conditions.append(f"file_type IN ({','.join('?' * len(file_types))})")
+            bindings += list(file_types)
+        if after is not None:
+            conditions.append("mtime >= ?")
+            bindings.append(after)
+        if before is not None:
+            conditions.append("mtime <= ?")
+            bindings.append(before)
+        where = " AND ".join(conditions)
+        with self.snapshot():
+            if (self.value(f"SELECT coalesce(sum(chunk_count), 0) FROM files WHERE {where}", tuple(bindings))
+                    > limit):
+                return None
+            return list(self.db.execute(
+                f"SELECT c.id, c.passage_id FROM files f JOIN chunks c ON c.file_id = f.id WHERE {where}",
+                tuple(bindings)))
 
     def text_candidates(self, fts_query: str, k: int) -> list[tuple[int, float]]:
         """(chunk id, bm25) of the k best lexical matches; lower bm25 is better."""
@@ -721,6 +798,22 @@ class Store:
                 (fts_query, k),
             )
         )
+
+    def recent_text_candidates(self, fts_query: str, k: int, newest: int) -> list[tuple[int, float]]:
+        """Like text_candidates, among the `newest` chunks that match only (FTS5 scores every
+        match it ranks, about a microsecond each)."""
+        return list(self.db.execute(
+            "SELECT rowid, score FROM (SELECT rowid, bm25(chunk_fts, 1.0, 0.5) AS score FROM chunk_fts "
+            "WHERE chunk_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
+            (fts_query, newest, k)))
+
+    def term_counts(self, stems: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each of these index terms (Porter stems)."""
+        counts = {}
+        for term in set(stems):
+            row = self.db.execute("SELECT doc FROM temp.chunk_fts_terms WHERE term = ?", (term,)).fetchone()
+            counts[term] = row[0] if row else 0
+        return counts
 
     def files_holding(self, fts_query: str, limit: int) -> set[str]:
         """Paths of the files with a chunk matching `fts_query` (of the first `limit` chunks)."""
