@@ -96,7 +96,7 @@ def build(data_dir: Path, passages: int, kind: str, collection: cisi.Collection)
             for number in range(first, min(files, first + FILES_PER_TRANSACTION)):
                 count = min(PASSAGES_PER_FILE, passages - number * PASSAGES_PER_FILE)
                 texts, picks = [], []
-                for ordinal in range(count):
+                for _ in range(count):
                     own = docs[rng.integers(len(docs))]
                     chosen = list(rng.choice(own, size=min(3, len(own)), replace=False))
                     chosen += list(rng.integers(len(sentences), size=2))

@@ -175,7 +175,11 @@ def test_an_index_from_schema_3_keeps_its_vectors_and_drops_duplicates(tmp_path)
         assert list(store.db.execute("SELECT id, text, embedded FROM passages ORDER BY id")) == [
             (1, "alpha beta", 1), (2, "gamma  delta", 1)]
         assert list(store.db.execute("SELECT id, passage_id FROM chunks ORDER BY id")) == [(1, 1), (2, 2), (3, 1), (4, 2)]
-        assert sorted(r[0] for r in store.db.execute("SELECT rowid FROM chunk_vectors")) == [1, 2]
+        table = store.vector_table  # copied into small chunks (schema 6)
+        assert sorted(r[0] for r in store.db.execute(f"SELECT rowid FROM {table}")) == [1, 2]
+        assert store.value("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).endswith(
+            f"chunk_size={store_module.VECTOR_CHUNK_SIZE})")
+        assert [p for p, _ in store.vector_candidates(np.full(4, 1.0, dtype=np.float32), 2)] == [1, 2]
         assert store.waiting_count() == 0
         assert store.chunk_rows([3])[3][4] == "alpha beta"
         assert store.integrity_ok()

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from kenning.embed import Embedder
 from kenning.errors import QueryError
-from kenning.query import STOPWORDS, MAX_RESULTS, ParsedQuery, fts_query, make_snippet, parse_query, phrase_query, stem
+from kenning.query import MAX_RESULTS, STOPWORDS, ParsedQuery, fts_query, make_snippet, parse_query, phrase_query, stem
 from kenning.relevance import Match, judge
 from kenning.store import Store
 

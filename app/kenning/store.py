@@ -140,7 +140,7 @@ def _vectors_in_small_chunks(db: apsw.Connection) -> None:
         exists = table and db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
         if not exists:
             continue
-        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        sql = str(db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).get)
         dimensions = int(sql.split("float[")[1].split("]")[0])
         generation += 1
         copy = f"chunk_vectors_{generation}"
@@ -767,7 +767,8 @@ class Store:
         """(chunk id, passage id) of every chunk of the files in `folder` (at any depth), of
         `file_types`, modified in [after, before] (each only when given); None when they hold more
         than `limit` chunks (searching everything and filtering afterwards is then cheaper)."""
-        conditions, bindings = ["status = ?"], [FileStatus.INDEXED.value]
+        conditions: list[str] = ["status = ?"]
+        bindings: list[Any] = [FileStatus.INDEXED.value]
         if folder:
             conditions.append("(path = ? OR path LIKE ? ESCAPE '\\')")
             bindings += [stored_path(folder.rstrip("/\\")), _like_prefix(stored_path(folder))]

@@ -17,10 +17,13 @@ vec0's own KNN instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import apsw
 import numpy as np
 import simsimd
+
+from kenning.errors import IndexError_
 
 CHUNK_SLOTS_COLUMNS = ("chunk_id", "size", "validity", "rowids")
 GROWTH = 2.0  # the codes are rebuilt around a new mean when the table has grown this much
@@ -78,7 +81,7 @@ class VectorIndex:
     def refresh(self) -> None:
         """Bring the codes up to date with the table (cheap when nothing changed). Call it inside
         the read transaction that the search then runs in."""
-        version = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes())
+        version = (_first(self.db, "PRAGMA data_version"), self.db.total_changes())
         if version == self.version:
             return
         chunks = list(self.db.execute(f'SELECT chunk_id, size, validity, rowids FROM "{self.table}_chunks"'))
@@ -112,8 +115,7 @@ class VectorIndex:
             self._load_chunk(chunk_id, size, validity, rowids)
 
     def _chunk_vectors(self, chunk_id: int, size: int, validity: bytes) -> tuple[np.ndarray, np.ndarray]:
-        blob = self.db.execute(f'SELECT vectors FROM "{self.table}_vector_chunks00" WHERE rowid = ?',
-                               (chunk_id,)).fetchone()[0]
+        blob = _first(self.db, f'SELECT vectors FROM "{self.table}_vector_chunks00" WHERE rowid = ?', (chunk_id,))
         vectors = np.frombuffer(blob, dtype=np.float32).reshape(size, self.dimensions)
         valid = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")[:size].astype(bool)
         return vectors, valid
@@ -212,7 +214,7 @@ class VectorIndex:
         width = self.dimensions * 4
         slots = np.sort(slots)
         vectors = np.empty((len(slots), self.dimensions), dtype=np.float32)
-        buffer = memoryview(vectors).cast("B")
+        buffer = vectors.data.cast("B")
         chunk_of = {block: chunk_id for chunk_id, block in self.blocks.items()}
         blocks, starts = np.unique(slots // self.slots, return_index=True)
         ends = [*starts[1:], len(slots)]
@@ -225,6 +227,13 @@ class VectorIndex:
         distances = 1.0 - (vectors @ query) / np.where(norms > 0, norms, 1.0)
         best = np.argsort(distances, kind="stable")[:k]
         return [(int(self.rowids[slots[i]]), float(distances[i])) for i in best]
+
+
+def _first(db: apsw.Connection, sql: str, bindings: tuple = ()) -> Any:
+    row = db.execute(sql, bindings).fetchone()
+    if row is None:
+        raise IndexError_(f"the vector table is missing a row it needs ({sql})")
+    return row[0]
 
 
 def _resized(array: np.ndarray, length: int) -> np.ndarray:

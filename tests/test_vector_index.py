@@ -1,0 +1,109 @@
+"""The fast vector path (vector_index.py) on real sqlite-vec tables: exact when its candidates
+cover everything, close to exact when they do not, current after every change, and searched
+within a filter's passages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic import fill, unit_vectors
+
+import kenning.vector_index as vector_index
+from kenning.store import Store
+
+DIMENSIONS = 64
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "data")
+    yield store
+    store.close()
+
+
+def exact(store: Store, query: np.ndarray, k: int) -> list[int]:
+    rows = list(store.db.execute(f"SELECT rowid, embedding FROM {store.vector_table}"))
+    ids = np.array([r[0] for r in rows])
+    vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    return ids[np.argsort(-(vectors @ query), kind="stable")[:k]].tolist()
+
+
+def recall(store: Store, queries: np.ndarray, k: int = 10) -> float:
+    found = [len({p for p, _ in store.vector_candidates(q, k)} & set(exact(store, q, k))) / k for q in queries]
+    return float(np.mean(found))
+
+
+def clustered(store: Store, tmp_path, files: int, per_file: int, seed: int = 1) -> np.ndarray:
+    """Fill the store with vectors around 40 centres; returns queries near those centres."""
+    rng = np.random.default_rng(seed)
+    centres = unit_vectors(rng, 40, DIMENSIONS)
+    fill(store, tmp_path / "docs", files, per_file, DIMENSIONS, seed=seed, centres=centres)
+    return unit_vectors(rng, 20, DIMENSIONS, centres)
+
+
+def test_when_the_candidates_cover_everything_the_fast_path_is_exact(store, tmp_path, monkeypatch):
+    queries = clustered(store, tmp_path, 60, 25)  # 1,500 passages
+    monkeypatch.setattr(vector_index, "RESCORE_MIN", 2000)
+    for query in queries[:5]:
+        fast = store.vector_candidates(query, 50)
+        assert [p for p, _ in fast] == exact(store, query, 50)
+        vectors = dict(store.db.execute(f"SELECT rowid, embedding FROM {store.vector_table}"))
+        for passage, distance in fast[:5]:
+            vector = np.frombuffer(vectors[passage], dtype=np.float32)
+            assert distance == pytest.approx(1 - float(vector @ query) / float(np.linalg.norm(vector)), abs=1e-5)
+
+
+def test_the_estimate_and_the_hamming_pass_keep_the_true_neighbours(store, tmp_path, monkeypatch):
+    queries = clustered(store, tmp_path, 120, 25)  # 3,000 passages
+    assert recall(store, queries) >= 0.95  # the estimate alone narrows 3,000 to 500 for rescoring
+    monkeypatch.setattr(vector_index, "HAMMING_SHORTLIST", 600)
+    monkeypatch.setattr(vector_index, "RESCORE_MIN", 100)
+    assert recall(store, queries) >= 0.9  # Hamming keeps 600, the estimate 100
+
+
+def test_random_vectors_are_found_too(store, tmp_path):
+    fill(store, tmp_path / "docs", 80, 25, DIMENSIONS)
+    queries = unit_vectors(np.random.default_rng(5), 10, DIMENSIONS)
+    assert recall(store, queries) >= 0.9
+
+
+def test_the_codes_follow_every_change(store, tmp_path):
+    queries = clustered(store, tmp_path, 40, 25)
+    query = queries[0]
+    first = [p for p, _ in store.vector_candidates(query, 10)]
+    path = store.db.execute("SELECT f.path FROM files f JOIN chunks c ON c.file_id = f.id "
+                            "WHERE c.passage_id = ?", (first[0],)).fetchone()[0]
+    gone = {p for p, in store.db.execute("SELECT passage_id FROM chunks c JOIN files f ON f.id = c.file_id "
+                                         "WHERE f.path = ?", (path,))}
+    store.remove_files([path])
+    after = [p for p, _ in store.vector_candidates(query, 10)]
+    assert not gone & set(after)
+    assert after == exact(store, query, 10)
+
+    from kenning.store import FileStatus, NewChunk
+    store.record_file(str(tmp_path / "docs" / "new.txt"), folder_id=None, file_type="txt", size=1, mtime=1.0,
+                      content_hash="new", status=FileStatus.INDEXED, chunks=[NewChunk(0, None, 0, 9, "brand new")],
+                      vectors=query[None, :])
+    newest = store.vector_candidates(query, 10)
+    assert newest[0][1] == pytest.approx(0.0, abs=1e-5)
+    assert store.chunk_rows(store.chunks_of([newest[0][0]])[0][1:])  # it is the new file's passage
+
+
+def test_a_filter_on_few_files_is_searched_within_and_fills_the_list(store, tmp_path):
+    fill(store, tmp_path / "docs", 400, 5, DIMENSIONS, subfolders=100)  # 4 files a subfolder
+    folder = str(tmp_path / "docs" / "part07")
+    selection = store.chunks_where(folder, (), None, None, limit=1000)
+    paths = {store.chunk_rows([c])[c][0] for c, _ in selection}
+    assert len(selection) == 20 and all(p.startswith(folder + "/") for p in paths) and len(paths) == 4
+    query = unit_vectors(np.random.default_rng(3), 1, DIMENSIONS)[0]
+    within = [p for _, p in selection]
+    found = store.vector_candidates(query, 10, within)
+    assert len(found) == 10 and {p for p, _ in found} <= set(within)
+    assert store.chunks_where(str(tmp_path / "docs"), (), None, None, limit=1000) is None  # 2,000: too many
+    assert len(store.chunks_where(None, ("txt",), 1_700_000_000.0 + 390, None, limit=1000)) == 50
+
+
+def test_keyword_terms_are_counted_by_stem(store, tmp_path):
+    fill(store, tmp_path / "docs", 20, 3, DIMENSIONS)
+    counts = store.term_counts(["river", "doc7", "nowhere"])
+    assert counts["doc7"] == 3 and counts["nowhere"] == 0 and 0 < counts["river"] <= 60
