@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from synthetic import fill, unit_vectors
 
+import kenning.store as store_module
 import kenning.vector_index as vector_index
 from kenning.store import Store
 
@@ -103,7 +104,12 @@ def test_a_filter_on_few_files_is_searched_within_and_fills_the_list(store, tmp_
     assert len(store.chunks_where(None, ("txt",), 1_700_000_000.0 + 390, None, limit=1000)) == 50
 
 
-def test_keyword_terms_are_counted_by_stem(store, tmp_path):
-    fill(store, tmp_path / "docs", 20, 3, DIMENSIONS)
-    counts = store.term_counts(["river", "doc7", "nowhere"])
-    assert counts["doc7"] == 3 and counts["nowhere"] == 0 and 0 < counts["river"] <= 60
+def test_words_are_counted_exactly_in_a_small_index_and_estimated_in_a_large_one(store, tmp_path, monkeypatch):
+    fill(store, tmp_path / "docs", 400, 5, DIMENSIONS)  # 2,000 chunks; each word in about 45%
+    exact = {word: store.value("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH ?", (f'"{word}"',))
+             for word in ("river", "rivers", "doc7", "nowhere")}
+    assert exact["rivers"] == exact["river"] > 500  # counted by stem, as FTS5 matches
+    assert store.term_counts(exact) == exact
+    monkeypatch.setattr(store_module, "TERM_SAMPLE_CHUNKS", 400)  # a fifth, in 4 slices
+    estimate = store.term_counts(["river", "doc7", "nowhere"])
+    assert estimate["nowhere"] == 0 and abs(estimate["river"] - exact["river"]) < 0.2 * exact["river"]

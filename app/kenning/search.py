@@ -113,7 +113,7 @@ class Searcher:
             unscored.append(set())
             weights.append(1.0)
         if mode in ("hybrid", "bm25"):
-            hits, full = self._keyword_hits(parsed, depth, allowed)
+            hits, full = self._keyword_hits(parsed, depth, 2 * limit, allowed)
             scored.append({cid: -bm25 for cid, bm25 in hits})  # FTS5's bm25 is lower-is-better
             complete.append(full)
             unscored.append(set())
@@ -130,11 +130,12 @@ class Searcher:
         searched deeper and filtered afterwards)."""
         if not filters.active():
             return None
-        limit = max(MIN_SELECTION, int(self.store.chunk_count() * SELECTIVE_SHARE))
+        limit = max(MIN_SELECTION, int(self.store.chunk_span() * SELECTIVE_SHARE))
         return self.store.chunks_where(filters.folder, filters.file_types, filters.modified_after,
                                        filters.modified_before, limit)
 
-    def _keyword_hits(self, parsed: ParsedQuery, depth: int, allowed: set[int] | None) -> tuple[list[tuple[int, float]], bool]:
+    def _keyword_hits(self, parsed: ParsedQuery, depth: int, few: int,
+                      allowed: set[int] | None) -> tuple[list[tuple[int, float]], bool]:
         """(chunk, bm25) of the best keyword matches (within `allowed` when given), and whether
         they are every match there is.
 
@@ -143,16 +144,18 @@ class Searcher:
         first while the chunks holding them stay within KEYWORD_BUDGET (a rare word, a name, a
         code always counts); the common words left out weigh little in BM25, and the vectors
         still see the whole query. When even the rarest word is that common, its newest
-        KEYWORD_BUDGET matches are ranked."""
+        KEYWORD_BUDGET matches are ranked. When the words kept are in fewer than `few` chunks,
+        the newest matches of all the words follow theirs."""
         words = [t for t in parsed.terms if t not in STOPWORDS] or parsed.terms
-        counts = self.store.term_counts(stem(w) for w in words)
+        one_per_stem = {stem(word): word for word in words}
+        counts = self.store.term_counts(one_per_stem.values())
         kept: set[str] = set()
         total = 0
-        for term in sorted(counts, key=lambda t: counts[t]):
-            if kept and total + counts[term] > KEYWORD_BUDGET:
+        for term in sorted(one_per_stem, key=lambda t: counts[one_per_stem[t]]):
+            if kept and total + counts[one_per_stem[term]] > KEYWORD_BUDGET:
                 break
             kept.add(term)
-            total += counts[term]
+            total += counts[one_per_stem[term]]
         query = self._keyword_query(parsed, [w for w in words if stem(w) in kept])
         wanted = KEYWORD_BUDGET if allowed is not None else depth
         if total <= KEYWORD_BUDGET or parsed.phrases:
@@ -163,6 +166,10 @@ class Searcher:
             full = False
         if allowed is not None:
             hits = [hit for hit in hits if hit[0] in allowed]
+        if len(hits) < few and len(kept) < len(one_per_stem):  # the rare words are in few chunks:
+            hits = _after(hits, self.store.recent_text_candidates(  # the others' newest matches follow
+                self._keyword_query(parsed, words), wanted, KEYWORD_BUDGET), allowed)
+            full = False
         return hits[:depth], full and len(hits) <= depth
 
     @staticmethod
@@ -197,6 +204,18 @@ class Searcher:
             results.append(SearchResult(path, relevance, page, make_snippet(text, parsed.terms), file_type, mtime,
                                         start, end, similarity, match))
         return results
+
+
+def _after(hits: list[tuple[int, float]], more: list[tuple[int, float]],
+           allowed: set[int] | None) -> list[tuple[int, float]]:
+    """`hits`, then those of `more` not among them (within `allowed`), their bm25 scores shifted
+    to rank after every one of `hits` (lower is better)."""
+    seen = {chunk for chunk, _ in hits}
+    extra = [(c, score) for c, score in more if c not in seen and (allowed is None or c in allowed)]
+    if not hits or not extra:
+        return hits + extra
+    shift = max(score for _, score in hits) - min(score for _, score in extra)
+    return hits + [(c, score + max(shift, 0.0)) for c, score in extra]
 
 
 def z_score_fusion(score_lists: list[dict[int, float]], complete: list[bool] | None = None,

@@ -46,6 +46,8 @@ SLICE_PASSAGES = 32  # a long file's passages are embedded this many at a time, 
 # vec0 keeps this many vectors per blob; small blobs make reading one vector by its slot cheap
 # (vector_index.py), where sqlite-vec's default of 1024 means walking a 1.5 MB overflow chain.
 VECTOR_CHUNK_SIZE = 32
+TERM_SAMPLE_CHUNKS = 8000  # term_counts counts in this many chunks at most,
+TERM_SAMPLE_SLICES = 4  # taken in slices spread over the index
 VEC0_MAX_K = 4096  # the most neighbours sqlite-vec's own KNN returns
 
 
@@ -269,7 +271,6 @@ class Store:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
                 self.db.execute("PRAGMA foreign_keys=ON")
-                self.db.execute("CREATE VIRTUAL TABLE temp.chunk_fts_terms USING fts5vocab(main, chunk_fts, row)")
         except BaseException:
             self.db.close()
             raise
@@ -767,28 +768,32 @@ class Store:
         """(chunk id, passage id) of every chunk of the files in `folder` (at any depth), of
         `file_types`, modified in [after, before] (each only when given); None when they hold more
         than `limit` chunks (searching everything and filtering afterwards is then cheaper)."""
-        conditions: list[str] = ["status = ?"]
+        conditions: list[str] = ["f.status = ?"]
         bindings: list[Any] = [FileStatus.INDEXED.value]
         if folder:
-            conditions.append("(path = ? OR path LIKE ? ESCAPE '\\')")
-            bindings += [stored_path(folder.rstrip("/\\")), _like_prefix(stored_path(folder))]
+            inside = stored_path(folder.rstrip("/\\")) + os.sep
+            conditions.append("(f.path = ? OR (f.path > ? AND f.path < ?))")  # ranges of the path index
+            bindings += [inside[:-1], inside, inside[:-1] + chr(ord(os.sep) + 1)]
         if file_types:
-            conditions.append(f"file_type IN ({','.join('?' * len(file_types))})")
+            conditions.append(f"f.file_type IN ({','.join('?' * len(file_types))})")
             bindings += list(file_types)
         if after is not None:
-            conditions.append("mtime >= ?")
+            conditions.append("f.mtime >= ?")
             bindings.append(after)
         if before is not None:
-            conditions.append("mtime <= ?")
+            conditions.append("f.mtime <= ?")
             bindings.append(before)
-        where = " AND ".join(conditions)
-        with self.snapshot():
-            if (self.value(f"SELECT coalesce(sum(chunk_count), 0) FROM files WHERE {where}", tuple(bindings))
-                    > limit):
-                return None
-            return list(self.db.execute(
-                f"SELECT c.id, c.passage_id FROM files f JOIN chunks c ON c.file_id = f.id WHERE {where}",
-                tuple(bindings)))
+        rows = list(self.db.execute(
+            f"SELECT c.id, c.passage_id FROM files f JOIN chunks c ON c.file_id = f.id "
+            f"WHERE {' AND '.join(conditions)} LIMIT ?", (*bindings, limit + 1)))
+        return rows if len(rows) <= limit else None
+
+    def chunk_span(self) -> int:
+        """The range of chunk ids: about the number of chunks, found at once (count(*) reads the
+        whole table)."""
+        low = self.db.execute("SELECT min(id) FROM chunks").get  # apart: each is then one index lookup
+        high = self.db.execute("SELECT max(id) FROM chunks").get
+        return 0 if low is None or high is None else high - low + 1
 
     def text_candidates(self, fts_query: str, k: int) -> list[tuple[int, float]]:
         """(chunk id, bm25) of the k best lexical matches; lower bm25 is better."""
@@ -808,12 +813,26 @@ class Store:
             "WHERE chunk_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
             (fts_query, newest, k)))
 
-    def term_counts(self, stems: Iterable[str]) -> dict[str, int]:
-        """How many chunks hold each of these index terms (Porter stems)."""
+    def term_counts(self, words: Iterable[str]) -> dict[str, int]:
+        """About how many chunks hold each word. FTS5 keeps no such counts (counting reads the
+        word's whole list of chunks, tens of milliseconds for a common word at a million), so
+        they are counted in a few slices of the chunk ids, together about TERM_SAMPLE_CHUNKS."""
+        low = self.db.execute("SELECT min(id) FROM chunks").get  # apart: each is then one index lookup
+        high = self.db.execute("SELECT max(id) FROM chunks").get
+        if low is None or high is None:
+            return dict.fromkeys(words, 0)
+        span = high - low + 1
+        width = max(1, min(span, TERM_SAMPLE_CHUNKS) // TERM_SAMPLE_SLICES)
+        step = span / TERM_SAMPLE_SLICES
+        slices = [(low + int(i * step), low + int(i * step) + width - 1) for i in range(TERM_SAMPLE_SLICES)]
+        if width * TERM_SAMPLE_SLICES >= span:
+            slices = [(low, high)]
+        scale = span / sum(b - a + 1 for a, b in slices)
         counts = {}
-        for term in set(stems):
-            row = self.db.execute("SELECT doc FROM temp.chunk_fts_terms WHERE term = ?", (term,)).fetchone()
-            counts[term] = row[0] if row else 0
+        for word in set(words):
+            hits = sum(self.value("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH ? AND rowid BETWEEN ? AND ?",
+                                  (f'"{word}"', a, b)) for a, b in slices)
+            counts[word] = round(hits * scale)
         return counts
 
     def files_holding(self, fts_query: str, limit: int) -> set[str]:

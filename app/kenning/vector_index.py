@@ -28,21 +28,25 @@ from kenning.errors import IndexError_
 CHUNK_SLOTS_COLUMNS = ("chunk_id", "size", "validity", "rowids")
 GROWTH = 2.0  # the codes are rebuilt around a new mean when the table has grown this much
 THREADS = 2  # for the Hamming pass: most of its time is memory traffic, which two threads fill
-HAMMING_SHORTLIST = 10_000
+MEAN_SAMPLE_CHUNKS = 2000  # the mean is taken over about this many chunks' vectors
+HAMMING_SHORTLIST = 5_000
 RESCORE_MIN = 500
 
 
 BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)  # MSB first
 
 
-def shortlist(k: int) -> int:
-    """How many of the nearest by Hamming distance the estimate of the second pass looks at."""
-    return max(HAMMING_SHORTLIST, 40 * k)
+def shortlist(k: int, count: int) -> int:
+    """How many of the `count` vectors, the nearest by Hamming distance, the estimate of the
+    second pass looks at."""
+    return max(HAMMING_SHORTLIST, 40 * k, count // 100)
 
 
-def oversample(k: int) -> int:
-    """How many candidates the estimate keeps for exact rescoring, for k results."""
-    return max(RESCORE_MIN, 5 * k)
+def oversample(k: int, count: int) -> int:
+    """How many candidates the estimate keeps for exact rescoring, for k results among `count`
+    vectors: the more vectors, the more of them fall within the estimate's error of the k-th
+    (recall@10 0.98-0.99 of exact search at 100k and 1M passages, bench/scale.py)."""
+    return max(RESCORE_MIN, 5 * k, count // 1250)
 
 
 class VectorIndex:
@@ -58,6 +62,7 @@ class VectorIndex:
         self.rowids = np.zeros(0, dtype=np.int64)
         self.valid = np.zeros(0, dtype=bool)
         self.blocks: dict[int, int] = {}  # vec0 chunk id -> its block of slots here
+        self.chunk_of_block: list[int] = []  # and back
         self.seen: dict[int, bytes] = {}  # chunk id -> the validity and rowids it had when read
         self.slots = 0  # slots per vec0 chunk
         self.version: tuple[int, int] | None = None
@@ -98,14 +103,17 @@ class VectorIndex:
         self.version = version
 
     def _rebuild(self, chunks: list[tuple], valid_count: int) -> None:
-        """Read every vector again: a new mean to centre the codes on, then every code."""
+        """A new mean to centre the codes on (from a sample of the chunks), then every code."""
         total = np.zeros(self.dimensions, dtype=np.float64)
-        for chunk_id, size, validity, _ in chunks:
+        taken = 0
+        for chunk_id, size, validity, _ in chunks[::max(1, len(chunks) // MEAN_SAMPLE_CHUNKS)]:
             vectors, valid = self._chunk_vectors(chunk_id, size, validity)
             total += vectors[valid].sum(axis=0, dtype=np.float64)
-        self.mean = (total / max(valid_count, 1)).astype(np.float32)
+            taken += int(valid.sum())
+        self.mean = (total / max(taken, 1)).astype(np.float32)
         self.mean_count = valid_count
         self.blocks.clear()
+        self.chunk_of_block.clear()
         self.seen.clear()
         self.codes = self.codes[:0]
         self.scales = self.scales[:0]
@@ -125,6 +133,7 @@ class VectorIndex:
         if chunk_id not in self.blocks:
             self.slots = self.slots or size
             self.blocks[chunk_id] = self._new_block()
+            self.chunk_of_block.append(chunk_id)
         start = self.blocks[chunk_id] * self.slots
         end = start + size
         self.codes[start:end], self.scales[start:end] = self.encode(vectors)
@@ -185,7 +194,9 @@ class VectorIndex:
             return []
         slots = np.flatnonzero(self.valid) if within is None else self.slots_of(within)
         query = np.asarray(query, dtype=np.float32)
-        if len(slots) > shortlist(k):
+        count = len(slots)
+        keep = shortlist(k, count)
+        if len(slots) > keep:
             codes = self.codes if within is None else self.codes[slots]
             distances = np.empty((1, len(codes)), dtype=np.float32)
             query_code = np.packbits(query > 0)[None, :]
@@ -194,11 +205,12 @@ class VectorIndex:
             distances = distances[0]
             if within is None:
                 distances[~self.valid] = np.inf
-            nearest = np.argpartition(distances, shortlist(k))[:shortlist(k)]
+            nearest = np.argpartition(distances, keep)[:keep]
             slots = nearest if within is None else slots[nearest]
-        if len(slots) > oversample(k):
+        rescored = oversample(k, count)
+        if len(slots) > rescored:
             estimates = self._estimates(query, slots)
-            slots = slots[np.argpartition(-estimates, oversample(k))[:oversample(k)]]
+            slots = slots[np.argpartition(-estimates, rescored)[:rescored]]
         return self._rescore(query, slots, k)
 
     def _estimates(self, query: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -215,11 +227,10 @@ class VectorIndex:
         slots = np.sort(slots)
         vectors = np.empty((len(slots), self.dimensions), dtype=np.float32)
         buffer = vectors.data.cast("B")
-        chunk_of = {block: chunk_id for chunk_id, block in self.blocks.items()}
         blocks, starts = np.unique(slots // self.slots, return_index=True)
         ends = [*starts[1:], len(slots)]
         for block, start, end in zip(blocks.tolist(), starts.tolist(), ends):
-            with self.db.blob_open("main", f"{self.table}_vector_chunks00", "vectors", chunk_of[block], False) as blob:
+            with self.db.blob_open("main", f"{self.table}_vector_chunks00", "vectors", self.chunk_of_block[block], False) as blob:
                 for row in range(start, end):
                     blob.seek(int(slots[row] - block * self.slots) * width)
                     blob.read_into(buffer, row * width, width)

@@ -1,0 +1,55 @@
+"""Filters that select few files, with the real model: searched within those files, so the list is
+full whenever that many matching files exist (not a few survivors of the whole index's top)."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from prose import document
+
+from kenning.engine import Engine
+from kenning.search import Filters
+
+pytestmark = pytest.mark.slow
+OLD = 946_684_800.0  # 2000-01-01
+
+
+@pytest.fixture(scope="module")
+def many_files(tmp_path_factory, model_data_dir):
+    """300 ordinary files; 12 of them in `few/`, 12 others Markdown, 12 others from 2000."""
+    rng = random.Random(11)
+    root = tmp_path_factory.mktemp("filters")
+    docs = root / "docs"
+    for n in range(300):
+        folder = docs / ("few" if n < 12 else f"part{n % 20:02d}")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"note-{n:03d}.{'md' if 12 <= n < 24 else 'txt'}"
+        path.write_text(document(rng), encoding="utf-8")
+        if 24 <= n < 36:
+            os.utime(path, (OLD, OLD))
+    data = root / "data"
+    (data / "models").mkdir(parents=True)
+    for item in (model_data_dir / "models").iterdir():
+        (data / "models" / item.name).write_bytes(item.read_bytes())
+    engine = Engine(data)
+    engine.index([docs])
+    yield engine, docs
+    engine.close()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "vector", "bm25"])
+def test_a_filter_on_few_files_fills_the_list(many_files, mode):
+    engine, docs = many_files
+    query = "the water in the morning and the budget for the office"
+    cases = {
+        "folder": (Filters(folder=str(docs / "few")), lambda r: r.path.startswith(str(docs / "few") + os.sep)),
+        "type": (Filters(file_types=("md",)), lambda r: r.path.endswith(".md")),
+        "date": (Filters(modified_before=OLD + 86400), lambda r: r.modified <= OLD + 86400),
+    }
+    for name, (filters, accepted) in cases.items():
+        results = engine.search(query, limit=10, filters=filters, mode=mode)
+        assert len(results) == 10, (name, len(results))
+        assert all(accepted(r) for r in results), name
+        assert len({r.path for r in results}) == 10
