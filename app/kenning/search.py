@@ -5,6 +5,7 @@ passage as the snippet.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,7 @@ MAX_DEPTH = 4096  # candidates per list
 KEYWORD_BUDGET = 10_000  # chunks FTS5 may score for one query (see Searcher._keyword_hits)
 SELECTIVE_SHARE = 0.2  # a filter letting through less than this share of the index is searched within
 MIN_SELECTION = 2_000  # chunks: below this, a filter is always searched within
+_KEYWORD_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kenning-keywords")
 MIN_CANDIDATES = 100  # per list: the z-scores are taken over this many at least
 DISPLAY_SPREAD = 3.0  # fused scores of good matches run to 10 and more: keep them apart on screen
 KEYWORD_QUERY_WEIGHT = 1.5  # how much more the words count when the query is a few bare words
@@ -101,6 +103,9 @@ class Searcher:
         unscored: list[set[int]] = []  # chunks the list could not score (no vector yet)
         weights: list[float] = []
         cosines: dict[int, float] = {}
+        keywords = None
+        if mode in ("hybrid", "bm25"):  # in another thread, on another connection, beside the vectors
+            keywords = _KEYWORD_WORKERS.submit(self._keyword_hits, self.store.reader(), parsed, depth, 2 * limit, allowed)
         if mode in ("hybrid", "vector"):
             vector = self.embedder.embed_query(parsed.text)
             within = None if selection is None else sorted({passage for _, passage in selection})
@@ -112,8 +117,8 @@ class Searcher:
             complete.append(False)
             unscored.append(set())
             weights.append(1.0)
-        if mode in ("hybrid", "bm25"):
-            hits, full = self._keyword_hits(parsed, depth, 2 * limit, allowed)
+        if keywords is not None:
+            hits, full = keywords.result()
             scored.append({cid: -bm25 for cid, bm25 in hits})  # FTS5's bm25 is lower-is-better
             complete.append(full)
             unscored.append(set())
@@ -134,7 +139,8 @@ class Searcher:
         return self.store.chunks_where(filters.folder, filters.file_types, filters.modified_after,
                                        filters.modified_before, limit)
 
-    def _keyword_hits(self, parsed: ParsedQuery, depth: int, few: int,
+    @staticmethod
+    def _keyword_hits(store: Store, parsed: ParsedQuery, depth: int, few: int,
                       allowed: set[int] | None) -> tuple[list[tuple[int, float]], bool]:
         """(chunk, bm25) of the best keyword matches (within `allowed` when given), and whether
         they are every match there is.
@@ -148,7 +154,7 @@ class Searcher:
         the newest matches of all the words follow theirs."""
         words = [t for t in parsed.terms if t not in STOPWORDS] or parsed.terms
         one_per_stem = {stem(word): word for word in words}
-        counts = self.store.term_counts(one_per_stem.values())
+        counts = store.term_counts(one_per_stem.values())
         kept: set[str] = set()
         total = 0
         for term in sorted(one_per_stem, key=lambda t: counts[one_per_stem[t]]):
@@ -156,19 +162,19 @@ class Searcher:
                 break
             kept.add(term)
             total += counts[one_per_stem[term]]
-        query = self._keyword_query(parsed, [w for w in words if stem(w) in kept])
+        query = Searcher._keyword_query(parsed, [w for w in words if stem(w) in kept])
         wanted = KEYWORD_BUDGET if allowed is not None else depth
         if total <= KEYWORD_BUDGET or parsed.phrases:
-            hits = self.store.text_candidates(query, max(wanted, depth))
+            hits = store.text_candidates(query, max(wanted, depth))
             full = len(hits) < max(wanted, depth)
         else:
-            hits = self.store.recent_text_candidates(query, wanted, KEYWORD_BUDGET)
+            hits = store.recent_text_candidates(query, wanted, KEYWORD_BUDGET)
             full = False
         if allowed is not None:
             hits = [hit for hit in hits if hit[0] in allowed]
         if len(hits) < few and len(kept) < len(one_per_stem):  # the rare words are in few chunks:
-            hits = _after(hits, self.store.recent_text_candidates(  # the others' newest matches follow
-                self._keyword_query(parsed, words), wanted, KEYWORD_BUDGET), allowed)
+            hits = _after(hits, store.recent_text_candidates(  # the others' newest matches follow
+                Searcher._keyword_query(parsed, words), wanted, KEYWORD_BUDGET), allowed)
             full = False
         return hits[:depth], full and len(hits) <= depth
 

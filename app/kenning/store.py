@@ -249,7 +249,8 @@ def _like_prefix(folder: str) -> str:
 
 
 class Store:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, *, migrate: bool = True):
+        """`migrate`: bring the schema up to date (a second connection of the same process skips it)."""
         self.data_dir = private_dir(Path(data_dir))
         self.path = self.data_dir / DATABASE_NAME
         old_umask = os.umask(0o077)  # the database, WAL and shm files: owner only
@@ -261,6 +262,7 @@ class Store:
             os.umask(old_umask)
         self._savepoints = 0
         self._vector_index: VectorIndex | None = None
+        self._reader: Store | None = None
         try:
             with storage_errors(self.path):
                 self.db.setbusytimeout(10_000)
@@ -269,7 +271,8 @@ class Store:
                 self.db.enable_load_extension(False)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                self._migrate()
+                if migrate:
+                    self._migrate()
                 self.db.execute("PRAGMA foreign_keys=ON")
         except BaseException:
             self.db.close()
@@ -277,7 +280,17 @@ class Store:
         self.inode = _inode(self.path)
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         self.db.close()
+
+    def reader(self) -> Store:
+        """A second connection to the same index, for reads that run beside this one's (the
+        keyword side of a search, while this connection serves the vector side)."""
+        if self._reader is None:
+            self._reader = Store(self.data_dir, migrate=False)
+        return self._reader
 
     def value(self, sql: str, bindings: tuple = ()) -> Any:
         """The first column of the first row (a count, an id)."""
