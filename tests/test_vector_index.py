@@ -113,3 +113,46 @@ def test_words_are_counted_exactly_in_a_small_index_and_estimated_in_a_large_one
     monkeypatch.setattr(store_module, "TERM_SAMPLE_CHUNKS", 400)  # a fifth, in 4 slices
     estimate = store.term_counts(["river", "doc7", "nowhere"])
     assert estimate["nowhere"] == 0 and abs(estimate["river"] - exact["river"]) < 0.2 * exact["river"]
+
+
+def test_a_filter_with_no_vectors_finds_nothing(store, tmp_path):
+    fill(store, tmp_path / "docs", 10, 5, DIMENSIONS)
+    query = unit_vectors(np.random.default_rng(3), 1, DIMENSIONS)[0]
+    assert store.vector_candidates(query, 10, within=[]) == []
+    assert store.vector_candidates(query, 10, within=[10**9]) == []
+
+
+def test_a_table_made_anew_by_the_same_connection_is_read_anew(store, tmp_path):
+    queries = clustered(store, tmp_path, 20, 25)
+    assert store.vector_candidates(queries[0], 10)
+    table = store.vector_table
+    store.db.execute(f"DROP TABLE {table}")  # no row changes counted: only the schema changed
+    store.db.execute(store_module.vector_table_sql(table, DIMENSIONS))
+    assert store.vector_candidates(queries[0], 10) == []
+    store.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (7, ?)", (queries[0].tobytes(),))
+    assert [p for p, _ in store.vector_candidates(queries[0], 10)] == [7]
+
+
+def test_chunks_deleted_and_made_again_keep_every_vector_in_its_place(store, tmp_path, monkeypatch):
+    """vec0 deletes a chunk whose vectors are all gone and numbers new ones afresh: the codes'
+    blocks are freed and reused, and a search from another connection sees it all."""
+    from kenning.store import FileStatus, NewChunk
+
+    monkeypatch.setattr(vector_index, "RESCORE_MIN", 10_000)  # rescore everything: must equal exact
+    fill(store, tmp_path / "docs", 8, 32, DIMENSIONS)
+    searcher = Store(store.data_dir)
+    rng = np.random.default_rng(9)
+    queries = unit_vectors(rng, 3, DIMENSIONS)
+    try:
+        for round_ in range(6):
+            paths = [p for p, in store.db.execute("SELECT path FROM files ORDER BY random() LIMIT 3")]
+            store.remove_files(paths)
+            for n in range(2):
+                chunks = [NewChunk(i, None, 0, 9, f"round {round_} file {n} passage {i}") for i in range(40)]
+                store.record_file(str(tmp_path / "docs" / f"new-{round_}-{n}.txt"), folder_id=None, file_type="txt",
+                                  size=1, mtime=1.0, content_hash=f"{round_}-{n}", status=FileStatus.INDEXED,
+                                  chunks=chunks, vectors=unit_vectors(rng, 40, DIMENSIONS))
+            for query in queries:
+                assert [p for p, _ in searcher.vector_candidates(query, 30)] == exact(store, query, 30)
+    finally:
+        searcher.close()

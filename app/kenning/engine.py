@@ -163,6 +163,12 @@ class Engine:
         """Prepare and load the model now (e.g. before a progress bar starts)."""
         return self.embedder
 
+    def prepare_search(self) -> None:
+        """Load the model and read the vectors' codes now, so that the first search is as quick
+        as the next (the codes take seconds to read at a million passages)."""
+        self.prepare_model()
+        self._store.prepare_vectors()
+
     @property
     def index_model(self) -> str | None:
         """The model whose vectors the index holds (None before anything is indexed)."""

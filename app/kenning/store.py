@@ -395,10 +395,12 @@ class Store:
             )
 
     def create_vector_table(self, table: str, dimensions: int) -> None:
+        self._vector_index = None
         with self.transaction():
             self.db.execute(vector_table_sql(table, dimensions))
 
     def drop_vector_table(self, table: str) -> None:
+        self._vector_index = None
         with self.transaction():
             self.db.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -756,14 +758,27 @@ class Store:
         `within` when it is given."""
         if self.model_name is None or k < 1:
             return []
+        with self.snapshot():
+            index = self._fast_vectors()
+            if index is not None:
+                return index.search(np.asarray(query, dtype=np.float32), k, within)
+        return self._vec0_candidates(self.vector_table, query, k, within)
+
+    def prepare_vectors(self) -> None:
+        """Read the vectors' codes now (seconds at a million passages), not at the first search."""
+        if self.model_name is not None:
+            with self.snapshot():
+                index = self._fast_vectors()
+                if index is not None:
+                    index.refresh()
+
+    def _fast_vectors(self) -> VectorIndex | None:
+        """The in-memory codes of the searched table, when its layout is one VectorIndex reads."""
         table = self.vector_table
         if self._vector_index is None or self._vector_index.table != table:
-            dimensions = self.dimensions or 0
-            self._vector_index = VectorIndex(self.db, table, dimensions) if VectorIndex.supports(self.db, table) else None
-        if self._vector_index is not None:
-            with self.snapshot():
-                return self._vector_index.search(np.asarray(query, dtype=np.float32), k, within)
-        return self._vec0_candidates(table, query, k, within)
+            supported = VectorIndex.supports(self.db, table)
+            self._vector_index = VectorIndex(self.db, table, self.dimensions or 0) if supported else None
+        return self._vector_index
 
     def _vec0_candidates(self, table: str, query: np.ndarray, k: int, within: Sequence[int] | None) -> list[tuple[int, float]]:
         """sqlite-vec's own KNN (a table of a layout VectorIndex does not read)."""

@@ -63,9 +63,10 @@ class VectorIndex:
         self.valid = np.zeros(0, dtype=bool)
         self.blocks: dict[int, int] = {}  # vec0 chunk id -> its block of slots here
         self.chunk_of_block: list[int] = []  # and back
+        self.free_blocks: list[int] = []  # blocks of chunks that vec0 deleted, to reuse
         self.seen: dict[int, bytes] = {}  # chunk id -> the validity and rowids it had when read
         self.slots = 0  # slots per vec0 chunk
-        self.version: tuple[int, int] | None = None
+        self.version: tuple[int, int, int] | None = None
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # rowids sorted, and their slots
 
     @staticmethod
@@ -86,7 +87,8 @@ class VectorIndex:
     def refresh(self) -> None:
         """Bring the codes up to date with the table (cheap when nothing changed). Call it inside
         the read transaction that the search then runs in."""
-        version = (_first(self.db, "PRAGMA data_version"), self.db.total_changes())
+        version = (_first(self.db, "PRAGMA data_version"), _first(self.db, "PRAGMA schema_version"),
+                   self.db.total_changes())  # another connection's commits, a table made anew, our writes
         if version == self.version:
             return
         chunks = list(self.db.execute(f'SELECT chunk_id, size, validity, rowids FROM "{self.table}_chunks"'))
@@ -95,7 +97,7 @@ class VectorIndex:
             self._rebuild(chunks, valid_count)
         else:
             for chunk_id in set(self.blocks) - {row[0] for row in chunks}:
-                self._clear_block(self.blocks.pop(chunk_id))
+                self._free_block(self.blocks.pop(chunk_id))
                 self.seen.pop(chunk_id, None)
             for chunk_id, size, validity, rowids in chunks:
                 if self.seen.get(chunk_id) != validity + rowids:
@@ -114,6 +116,7 @@ class VectorIndex:
         self.mean_count = valid_count
         self.blocks.clear()
         self.chunk_of_block.clear()
+        self.free_blocks.clear()
         self.seen.clear()
         self.codes = self.codes[:0]
         self.scales = self.scales[:0]
@@ -132,8 +135,7 @@ class VectorIndex:
         vectors, valid = self._chunk_vectors(chunk_id, size, validity)
         if chunk_id not in self.blocks:
             self.slots = self.slots or size
-            self.blocks[chunk_id] = self._new_block()
-            self.chunk_of_block.append(chunk_id)
+            self.blocks[chunk_id] = self._new_block(chunk_id)
         start = self.blocks[chunk_id] * self.slots
         end = start + size
         self.codes[start:end], self.scales[start:end] = self.encode(vectors)
@@ -142,8 +144,13 @@ class VectorIndex:
         self.seen[chunk_id] = validity + rowids
         self._sorted = None
 
-    def _new_block(self) -> int:
-        block = len(self.blocks)
+    def _new_block(self, chunk_id: int) -> int:
+        if self.free_blocks:
+            block = self.free_blocks.pop()
+            self.chunk_of_block[block] = chunk_id
+            return block
+        block = len(self.chunk_of_block)
+        self.chunk_of_block.append(chunk_id)
         needed = (block + 1) * self.slots
         if needed > len(self.rowids):
             grown = max(needed, int(len(self.rowids) * 1.5))
@@ -153,8 +160,9 @@ class VectorIndex:
             self.valid = _resized(self.valid, grown)
         return block
 
-    def _clear_block(self, block: int) -> None:
+    def _free_block(self, block: int) -> None:
         self.valid[block * self.slots:(block + 1) * self.slots] = False
+        self.free_blocks.append(block)
         self._sorted = None
 
     def encode(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +231,8 @@ class VectorIndex:
 
     def _rescore(self, query: np.ndarray, slots: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Exact cosine distances of the vectors in `slots`, read from the table's chunk blobs."""
+        if len(slots) == 0:
+            return []
         width = self.dimensions * 4
         slots = np.sort(slots)
         vectors = np.empty((len(slots), self.dimensions), dtype=np.float32)

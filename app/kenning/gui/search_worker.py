@@ -57,9 +57,10 @@ class _Worker(QObject):
 
     @Slot()
     def warm_up(self) -> None:
-        """Load the model before the first query needs it (about a second and a half)."""
+        """Load the model and the vectors' codes before the first query needs them (a second and
+        a half, and a few more seconds at a million passages)."""
         try:
-            self.engine().prepare_model()
+            self.engine().prepare_search()
         except Exception as exc:  # the first search reports it properly
             log.info("search engine not ready yet: %s", exc)
 
