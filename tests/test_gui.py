@@ -957,3 +957,15 @@ def test_a_model_chosen_before_anything_is_indexed_binds_the_empty_index(qtbot, 
         engine.switch_model(*dialog.switch_to)
     with Engine(data_dir=data_dir) as engine:
         assert engine.status().model == "minilm-q4" and engine.embedder.spec.name == "minilm-q4"
+
+
+def test_a_storage_fault_is_a_banner_with_what_to_do_until_it_clears(qtbot, app):
+    from kenning.service_status import ServiceState, ServiceStatus
+
+    window = app.window
+    full = ("the disk holding the index is full (0.1 MB free in /data); free some space and indexing "
+            "carries on where it stopped")
+    window._on_service_status(ServiceStatus(state=ServiceState.ERROR, message=full))
+    assert window.fault_banner.isVisible() and "free some space" in window.fault_banner.text()
+    window._on_service_status(ServiceStatus(state=ServiceState.IDLE))
+    assert not window.fault_banner.isVisible()

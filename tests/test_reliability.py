@@ -231,6 +231,34 @@ def small_disk(tmp_path, model_data_dir):
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
+def test_an_index_on_a_read_only_disk_is_searched_and_indexing_is_one_clear_line(tmp_path, model_data_dir):
+    import shutil
+
+    disk = tmp_path / "disk"
+    mount_tmpfs(disk, 64)
+    try:
+        data = disk / "data"
+        shutil.copytree(model_data_dir / "models", data / "models")
+        docs = tmp_path / "docs"
+        write_document(docs / "otters.txt", "Otters", ["Otters swim in cold rivers and eat fish."])
+        kenning(data, "index", str(docs))
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        write_document(docs / "beavers.txt", "Beavers", ["Beavers build dams across streams."])
+        found = kenning(data, "search", "--mode", "bm25", "otters")
+        assert b"otters.txt" in found.stdout
+        assert b"1 indexed" in kenning(data, "status").stdout
+        for command in (["index", str(docs)], ["pause"], ["folders", "add", str(docs)]):
+            result = kenning(data, *command, check=False)
+            assert result.returncode == 1 and b"Traceback" not in result.stderr, result.stderr[-2000:]
+            assert b"cannot be written" in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+        subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+        kenning(data, "index", str(docs))  # writable again: indexing carries on
+        assert b"beavers.txt" in kenning(data, "search", "--mode", "bm25", "beavers").stdout
+        check_consistent(open_store(data))
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
 def fill_disk(folder: Path, leave_bytes: int) -> Path:
     import shutil
     free = shutil.disk_usage(folder).free

@@ -121,7 +121,8 @@ class Engine:
             clear_damage_flag(self.data_dir)
             self._store = Store(self.data_dir)
             restored = self._restore_choices()
-        self._store.finish_removals()
+        if not self._store.read_only:
+            self._store.finish_removals()
         self.model_name = model or self._store.model_name or restored or DEFAULT_MODEL
         self._explicit_model = model is not None
         self.embedder_settings = embedder_settings or EmbedderSettings()

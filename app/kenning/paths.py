@@ -23,7 +23,12 @@ def default_data_dir() -> Path:
 def private_dir(path: Path) -> Path:
     """Create `path` (and parents) readable by the user alone."""
     path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        if os.access(path, os.W_OK):
+            raise
+        # a read-only disk: the folder keeps the mode it was given when it was made
     return path
 
 

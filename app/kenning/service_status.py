@@ -3,6 +3,7 @@ a data directory. Kept apart from `service.py` so the engine can read them witho
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -54,6 +55,10 @@ class ServiceStatus:
         return ServiceStatus(**asdict(self) | {"state": self.state, "polled_folders": dict(self.polled_folders)})
 
 
+class ReadOnlyDataDir(KenningError):
+    pass
+
+
 class ServiceLock:
     """An exclusive lock on `<data>/service.lock`, released by the OS if the process dies."""
 
@@ -63,7 +68,7 @@ class ServiceLock:
         self.unclean = False  # the last holder ended without releasing it (a crash, a kill)
 
     def acquire(self) -> None:
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        descriptor = self._open()
         os.chmod(self.path, 0o600)  # also when an older Kenning made it under a looser umask
         handle = os.fdopen(descriptor, "r+")
         try:
@@ -84,6 +89,16 @@ class ServiceLock:
         handle.flush()
         self._file = handle
 
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            raise ReadOnlyDataDir(
+                f"the data folder {self.path.parent} cannot be written ({exc.strerror}): searching works, "
+                "indexing needs it writable; check the disk, or choose another folder with --data-dir") from None
+
     def release(self) -> None:
         if self._file is not None:
             try:
@@ -98,6 +113,8 @@ class ServiceLock:
         probe = ServiceLock(self.path.parent)
         try:
             probe._lock_only()
+        except ReadOnlyDataDir:
+            return False  # no service can be indexing there
         except KenningError:
             return True
         probe._unlock_only()
@@ -105,7 +122,7 @@ class ServiceLock:
 
     def _lock_only(self) -> None:
         """Take the lock without touching what the file says (to look, not to hold)."""
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        descriptor = self._open()
         handle = os.fdopen(descriptor, "r+")
         try:
             _flock(handle)

@@ -49,8 +49,9 @@ def translated(exc: apsw.Error, database: Path) -> Exception:
         return DiskFull(f"the disk holding the index is full ({free / 1e6:.1f} MB free in {database.parent}); "
                         "free some space and indexing carries on where it stopped")
     if isinstance(exc, (apsw.ReadOnlyError, apsw.CantOpenError, apsw.PermissionsError)):
-        return IndexError_(f"the index {database} cannot be written ({exc}); check the data folder's "
-                           "permissions, or choose another one with --data-dir")
+        return IndexError_(f"the index {database} cannot be written ({exc}): searching works, indexing needs "
+                           "it writable; check the disk and the data folder's permissions, or choose another "
+                           "one with --data-dir")
     return exc
 
 

@@ -253,9 +253,16 @@ class Store:
         """`migrate`: bring the schema up to date (a second connection of the same process skips it)."""
         self.data_dir = private_dir(Path(data_dir))
         self.path = self.data_dir / DATABASE_NAME
+        # On a read-only disk (a backup, a mount gone read-only) the index can still be searched:
+        # opened immutable, as SQLite cannot otherwise read a WAL database it cannot write beside.
+        self.read_only = self.path.exists() and not os.access(self.data_dir, os.W_OK)
         old_umask = os.umask(0o077)  # the database, WAL and shm files: owner only
         try:
-            self.db = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
+            if self.read_only:
+                self.db = apsw.Connection(f"{self.path.as_uri()}?immutable=1",
+                                          flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+            else:
+                self.db = apsw.Connection(str(self.path), flags=apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
         except apsw.Error as exc:
             raise IndexError_(f"{self.path}: cannot open the index ({exc})") from exc
         finally:
@@ -269,10 +276,13 @@ class Store:
                 self.db.enable_load_extension(True)
                 self.db.load_extension(sqlite_vec.loadable_path())
                 self.db.enable_load_extension(False)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
-                if migrate:
-                    self._migrate()
+                if self.read_only:
+                    self._check_schema()
+                else:
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                    self.db.execute("PRAGMA synchronous=NORMAL")
+                    if migrate:
+                        self._migrate()
                 self.db.execute("PRAGMA foreign_keys=ON")
         except BaseException:
             self.db.close()
@@ -317,6 +327,13 @@ class Store:
                 else:
                     self.db.execute(change)
                 self.set_meta(Meta.SCHEMA_VERSION, str(step + 1))
+
+    def _check_schema(self) -> None:
+        """An index that cannot be written must already be of this Kenning's schema."""
+        version = int(self.get_meta(Meta.SCHEMA_VERSION) or 0)
+        if version != SCHEMA_VERSION:
+            raise IndexError_(f"{self.path}: the index is on a read-only disk and needs an update "
+                              f"(schema {version}, this Kenning uses {SCHEMA_VERSION}); make its folder writable")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

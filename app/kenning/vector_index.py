@@ -31,6 +31,8 @@ THREADS = 2  # for the Hamming pass: most of its time is memory traffic, which t
 MEAN_SAMPLE_CHUNKS = 2000  # the mean is taken over about this many chunks' vectors
 HAMMING_SHORTLIST = 5_000
 RESCORE_MIN = 500
+MAX_RESCORED_SHARE = 6  # at most this many times oversample(k) are rescored
+SURE_TOP = 10  # rescoring goes on while the estimates leave others a chance to enter this top
 
 
 BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)  # MSB first
@@ -59,12 +61,13 @@ class VectorIndex:
         self.mean_count = 0  # how many vectors the mean was taken over
         self.codes = np.zeros((0, self.code_bytes), dtype=np.uint8)
         self.scales = np.zeros(0, dtype=np.float32)  # turns a code's dot product into an estimate
+        self.norms = np.zeros(0, dtype=np.float32)  # each vector's length
         self.rowids = np.zeros(0, dtype=np.int64)
         self.valid = np.zeros(0, dtype=bool)
         self.blocks: dict[int, int] = {}  # vec0 chunk id -> its block of slots here
         self.chunk_of_block: list[int] = []  # and back
         self.free_blocks: list[int] = []  # blocks of chunks that vec0 deleted, to reuse
-        self.seen: dict[int, bytes] = {}  # chunk id -> the validity and rowids it had when read
+        self.seen: dict[int, bytes] = {}  # chunk id -> the validity bitmap it had when read
         self.slots = 0  # slots per vec0 chunk
         self.version: tuple[int, int, int] | None = None
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # rowids sorted, and their slots
@@ -91,21 +94,26 @@ class VectorIndex:
                    self.db.total_changes())  # another connection's commits, a table made anew, our writes
         if version == self.version:
             return
-        chunks = list(self.db.execute(f'SELECT chunk_id, size, validity, rowids FROM "{self.table}_chunks"'))
-        valid_count = sum(int(np.unpackbits(np.frombuffer(v, np.uint8)).sum()) for _, _, v, _ in chunks)
-        if valid_count > GROWTH * max(self.mean_count, 512):
-            self._rebuild(chunks, valid_count)
-        else:
-            for chunk_id in set(self.blocks) - {row[0] for row in chunks}:
+        if self.mean_count == 0:
+            self._rebuild()
+        else:  # a chunk's validity bitmap changes with every vector added to it or deleted from it
+            current = dict(self.db.execute(f'SELECT chunk_id, validity FROM "{self.table}_chunks"'))
+            for chunk_id in self.blocks.keys() - current.keys():
                 self._free_block(self.blocks.pop(chunk_id))
                 self.seen.pop(chunk_id, None)
-            for chunk_id, size, validity, rowids in chunks:
-                if self.seen.get(chunk_id) != validity + rowids:
+            for chunk_id, validity in current.items():
+                if self.seen.get(chunk_id) != validity:
+                    size, rowids = self.db.execute(f'SELECT size, rowids FROM "{self.table}_chunks" '
+                                                   "WHERE chunk_id = ?", (chunk_id,)).fetchone()
                     self._load_chunk(chunk_id, size, validity, rowids)
+            if int(self.valid.sum()) > GROWTH * max(self.mean_count, 512):
+                self._rebuild()
         self.version = version
 
-    def _rebuild(self, chunks: list[tuple], valid_count: int) -> None:
+    def _rebuild(self) -> None:
         """A new mean to centre the codes on (from a sample of the chunks), then every code."""
+        chunks = list(self.db.execute(f'SELECT chunk_id, size, validity, rowids FROM "{self.table}_chunks"'))
+        valid_count = sum(int.from_bytes(validity, "little").bit_count() for _, _, validity, _ in chunks)
         total = np.zeros(self.dimensions, dtype=np.float64)
         taken = 0
         for chunk_id, size, validity, _ in chunks[::max(1, len(chunks) // MEAN_SAMPLE_CHUNKS)]:
@@ -113,13 +121,14 @@ class VectorIndex:
             total += vectors[valid].sum(axis=0, dtype=np.float64)
             taken += int(valid.sum())
         self.mean = (total / max(taken, 1)).astype(np.float32)
-        self.mean_count = valid_count
+        self.mean_count = max(valid_count, 1)
         self.blocks.clear()
         self.chunk_of_block.clear()
         self.free_blocks.clear()
         self.seen.clear()
         self.codes = self.codes[:0]
         self.scales = self.scales[:0]
+        self.norms = self.norms[:0]
         self.rowids = self.rowids[:0]
         self.valid = self.valid[:0]
         for chunk_id, size, validity, rowids in chunks:
@@ -139,9 +148,10 @@ class VectorIndex:
         start = self.blocks[chunk_id] * self.slots
         end = start + size
         self.codes[start:end], self.scales[start:end] = self.encode(vectors)
+        self.norms[start:end] = np.linalg.norm(vectors, axis=1)
         self.rowids[start:end] = np.frombuffer(rowids, dtype=np.int64)[:size]
         self.valid[start:end] = valid
-        self.seen[chunk_id] = validity + rowids
+        self.seen[chunk_id] = validity
         self._sorted = None
 
     def _new_block(self, chunk_id: int) -> int:
@@ -156,6 +166,7 @@ class VectorIndex:
             grown = max(needed, int(len(self.rowids) * 1.5))
             self.codes = _resized(self.codes, grown)
             self.scales = _resized(self.scales, grown)
+            self.norms = _resized(self.norms, grown)
             self.rowids = _resized(self.rowids, grown)
             self.valid = _resized(self.valid, grown)
         return block
@@ -216,10 +227,33 @@ class VectorIndex:
             nearest = np.argpartition(distances, keep)[:keep]
             slots = nearest if within is None else slots[nearest]
         rescored = oversample(k, count)
-        if len(slots) > rescored:
-            estimates = self._estimates(query, slots)
-            slots = slots[np.argpartition(-estimates, rescored)[:rescored]]
-        return self._rescore(query, slots, k)
+        if len(slots) <= rescored:
+            return self._best(slots, self._exact(query, slots), k)
+        # Rescore the best estimates; then, while the estimate's error (measured on those
+        # rescored) leaves others a chance to enter the top SURE_TOP, the next ones too. Vectors with
+        # structure stop at once; random ones, whose neighbours stand out little, take more.
+        query_length = float(np.linalg.norm(query)) or 1.0
+        guessed = (self._estimates(query, slots) + float(query @ self.mean)) / (
+            query_length * np.maximum(self.norms[slots], 1e-12))
+        order = np.argsort(-guessed)
+        slots, guessed = slots[order], guessed[order]
+        done = rescored
+        cosines = 1.0 - self._exact(query, slots[:done])
+        while done < min(len(slots), MAX_RESCORED_SHARE * rescored):
+            sure = min(k, SURE_TOP)
+            kth = np.partition(cosines, len(cosines) - sure)[len(cosines) - sure]
+            error = float(np.std(cosines - guessed[:done]))
+            chances = int(np.count_nonzero(guessed[done:] + 3.0 * error >= kth))
+            if chances == 0:
+                break
+            more = slots[done:done + min(chances, rescored)]
+            cosines = np.concatenate([cosines, 1.0 - self._exact(query, more)])
+            done += len(more)
+        return self._best(slots[:done], 1.0 - cosines, k)
+
+    def _best(self, slots: np.ndarray, distances: np.ndarray, k: int) -> list[tuple[int, float]]:
+        best = np.argsort(distances, kind="stable")[:k]
+        return [(int(self.rowids[slots[i]]), float(distances[i])) for i in best]
 
     def _estimates(self, query: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """The query's dot product with each vector, less the part shared by all (<query, mean>),
@@ -227,27 +261,27 @@ class VectorIndex:
         table = query.reshape(-1, 8) @ BYTE_BITS.T  # [byte, value]: the query summed over its set bits
         ones = table[np.arange(self.code_bytes), self.codes[slots]].sum(axis=1)
         signed = 2.0 * ones - query.sum()  # the query's dot product with the code as +1/-1
-        return self.scales[slots] * signed / np.sqrt(self.dimensions)
+        return self.scales[slots] * signed
 
-    def _rescore(self, query: np.ndarray, slots: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Exact cosine distances of the vectors in `slots`, read from the table's chunk blobs."""
+    def _exact(self, query: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """Exact cosine distances of the vectors in `slots` (in that order), read from the
+        table's chunk blobs, a chunk at a time."""
         if len(slots) == 0:
-            return []
+            return np.zeros(0, dtype=np.float32)
         width = self.dimensions * 4
-        slots = np.sort(slots)
+        order = np.argsort(slots, kind="stable")
+        ordered = slots[order]
         vectors = np.empty((len(slots), self.dimensions), dtype=np.float32)
         buffer = vectors.data.cast("B")
-        blocks, starts = np.unique(slots // self.slots, return_index=True)
-        ends = [*starts[1:], len(slots)]
+        blocks, starts = np.unique(ordered // self.slots, return_index=True)
+        ends = [*starts[1:], len(ordered)]
         for block, start, end in zip(blocks.tolist(), starts.tolist(), ends):
             with self.db.blob_open("main", f"{self.table}_vector_chunks00", "vectors", self.chunk_of_block[block], False) as blob:
                 for row in range(start, end):
-                    blob.seek(int(slots[row] - block * self.slots) * width)
-                    blob.read_into(buffer, row * width, width)
+                    blob.seek(int(ordered[row] - block * self.slots) * width)
+                    blob.read_into(buffer, int(order[row]) * width, width)
         norms = np.linalg.norm(vectors, axis=1) * float(np.linalg.norm(query))
-        distances = 1.0 - (vectors @ query) / np.where(norms > 0, norms, 1.0)
-        best = np.argsort(distances, kind="stable")[:k]
-        return [(int(self.rowids[slots[i]]), float(distances[i])) for i in best]
+        return 1.0 - (vectors @ query) / np.where(norms > 0, norms, 1.0)
 
 
 def _first(db: apsw.Connection, sql: str, bindings: tuple = ()) -> Any:

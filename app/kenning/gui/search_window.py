@@ -151,6 +151,15 @@ class SearchWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([520, 640])
 
+        # A storage fault (disk full, index damaged, data folder read-only) stops indexing until
+        # its cause is gone: said at the top of the window, with what to do, until it clears.
+        self.fault_banner = QLabel()
+        self.fault_banner.setWordWrap(True)
+        self.fault_banner.setAccessibleName("Indexing problem")
+        self.fault_banner.setContentsMargins(8, 6, 8, 6)
+        self.fault_banner.setStyleSheet("background: #fdecc8; color: #4a3500; border-radius: 4px;")
+        self.fault_banner.hide()
+
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self.field, 1)
@@ -160,6 +169,7 @@ class SearchWindow(QMainWindow):
         layout.setContentsMargins(10, 10, 10, 4)
         layout.addLayout(top)
         layout.addWidget(self.filter_bar)
+        layout.addWidget(self.fault_banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -354,6 +364,11 @@ class SearchWindow(QMainWindow):
             self.index_progress.setValue(min(switch.done, switch.total))
         self.status_label.setText(switch_summary(switch, self.link.index_model) if switch is not None
                                   else index_summary(status, self.link.error))
+        fault = status.message if status is not None and status.state == "error" else ""
+        if not fault and "cannot be written" in self.link.error:
+            fault = self.link.error
+        self.fault_banner.setText(f"Indexing stopped: {fault}" if fault else "")
+        self.fault_banner.setVisible(bool(fault))
         if not self.query and self.empty.kind in ("indexing", "ready", "no-folders"):
             self._show_idle_state()
 
