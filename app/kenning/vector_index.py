@@ -103,8 +103,8 @@ class VectorIndex:
                 self.seen.pop(chunk_id, None)
             for chunk_id, validity in current.items():
                 if self.seen.get(chunk_id) != validity:
-                    size, rowids = self.db.execute(f'SELECT size, rowids FROM "{self.table}_chunks" '
-                                                   "WHERE chunk_id = ?", (chunk_id,)).fetchone()
+                    size = _first(self.db, f'SELECT size FROM "{self.table}_chunks" WHERE chunk_id = ?', (chunk_id,))
+                    rowids = _first(self.db, f'SELECT rowids FROM "{self.table}_chunks" WHERE chunk_id = ?', (chunk_id,))
                     self._load_chunk(chunk_id, size, validity, rowids)
             if int(self.valid.sum()) > GROWTH * max(self.mean_count, 512):
                 self._rebuild()
