@@ -408,3 +408,20 @@ def test_the_lock_file_is_private_and_a_killed_run_leaves_no_traceback(data_dir,
     finally:
         os.umask(old)
     assert b"Traceback" not in stderr and b"ConnectionResetError" not in stderr
+
+
+def test_the_model_file_deleted_while_running_is_not_a_fault(data_dir, tmp_path):
+    """The loaded model keeps working (its file stays mapped); the next start prepares the
+    default model again from the copy Kenning ships."""
+    docs = tmp_path / "docs"
+    write_document(docs / "otters.txt", "Otters", ["Otters swim in cold rivers and eat fish."])
+    with Engine(data_dir=data_dir) as engine:
+        engine.index([docs])
+        for model_file in (data_dir / "models").glob("*.gguf"):
+            model_file.unlink()
+        write_document(docs / "beavers.txt", "Beavers", ["Beavers build dams across streams."])
+        engine.index([docs])
+        assert Path(engine.search("dams across streams", mode="vector")[0].path).name == "beavers.txt"
+    result = kenning(data_dir, "search", "animals that build dams")
+    assert b"beavers.txt" in result.stdout and b"Traceback" not in result.stderr
+    assert list((data_dir / "models").glob("*.gguf"))  # prepared again
