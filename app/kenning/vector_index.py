@@ -31,7 +31,7 @@ THREADS = 2  # for the Hamming pass: most of its time is memory traffic, which t
 MEAN_SAMPLE_CHUNKS = 2000  # the mean is taken over about this many chunks' vectors
 HAMMING_SHORTLIST = 5_000
 RESCORE_MIN = 500
-MAX_RESCORED_SHARE = 6  # at most this many times oversample(k) are rescored
+MAX_RESCORED_SHARE = 4  # at most this many times oversample(k) are rescored
 SURE_TOP = 10  # rescoring goes on while the estimates leave others a chance to enter this top
 
 
