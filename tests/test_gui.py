@@ -243,6 +243,7 @@ def test_pdf_preview_renders_the_page_and_highlights_the_passage(qtbot, app):
     assert not page.image.isNull() and page.image.width() > 1000
     assert window.preview.page_label.text() == "Page 2 of 3"
     assert page.highlights, "the passage was not found on the page"
+    assert page.emphasis, "the best sentence was not marked"
     box = view.highlight_rect()
     page_rect = page.page_rect()
     assert page_rect.contains(box)

@@ -31,6 +31,26 @@ def test_a_pdf_page_is_rendered_with_the_passage_marked(tmp_path, previewer):
     assert other.page == 1 and not other.highlights
 
 
+def test_the_sentence_that_best_matches_the_query_is_marked_within_the_passage(tmp_path, previewer):
+    passage = ("The valley floor is green in spring. Volcanoes erupt lava and ash over the northern ridge. "
+               "Farmers return every year.")
+    path = write_document(tmp_path / "report.pdf", "Report", [], pages=[["An introduction."], [passage]])
+    text = extract(path).text
+    start = text.index("The valley")
+    page = previewer.preview(str(path), 2, start, start + len(passage), terms=["lava", "erupting"])
+    assert page.highlights and page.emphasis
+
+    def top_and_bottom(rects):
+        return min(y for _, y, _, _ in rects), max(y + h for _, y, _, h in rects)
+
+    inside_top, inside_bottom = top_and_bottom(page.highlights)
+    top, bottom = top_and_bottom(page.emphasis)
+    assert inside_top <= top and bottom <= inside_bottom + 1
+    width = sum(w for _, _, w, _ in page.emphasis)
+    assert width < 0.8 * sum(w for _, _, w, _ in page.highlights)  # one sentence, not the passage
+    assert not previewer.preview(str(path), 2, start, start + len(passage)).emphasis  # no query, no emphasis
+
+
 def test_printed_page_labels_come_with_the_page(tmp_path, previewer):
     import pymupdf
 

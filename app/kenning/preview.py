@@ -5,10 +5,12 @@ cannot crash or hang the app showing it. No Qt here: the page comes back as raw 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kenning.extract import FORMATS, extract
+from kenning.relevance import best_sentence
 from kenning.sandbox import ExtractionSandbox
 from kenning.settings import IndexSettings
 
@@ -28,7 +30,8 @@ class PagePreview:
     width: int
     height: int
     samples: bytes  # RGB888, `width * 3` bytes a row
-    highlights: list[Rect] = field(default_factory=list)
+    highlights: list[Rect] = field(default_factory=list)  # the passage
+    emphasis: list[Rect] = field(default_factory=list)  # its sentence that best matches the query
 
 
 @dataclass
@@ -76,7 +79,9 @@ def merge_line_rects(rects: list[Rect]) -> list[Rect]:
     return merged
 
 
-def render_page(path: Path, page_number: int, passage: str, width_px: int = RENDER_WIDTH_PX) -> PagePreview:
+def render_page(path: Path, page_number: int, passage: str, width_px: int = RENDER_WIDTH_PX,
+                sentence: str = "") -> PagePreview:
+    """The page rendered `width_px` wide, with where `passage` and its `sentence` lie on it."""
     import pymupdf
 
     with pymupdf.open(path) as doc:
@@ -84,8 +89,11 @@ def render_page(path: Path, page_number: int, passage: str, width_px: int = REND
         page = doc[index]
         zoom = width_px / max(1.0, page.rect.width)
         pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
-        rects = [(r.x0 * zoom, r.y0 * zoom, r.width * zoom, r.height * zoom)
-                 for r in (passage_rects(page, passage) if passage else [])]
+        def located(text: str) -> list[Rect]:
+            return [(r.x0 * zoom, r.y0 * zoom, r.width * zoom, r.height * zoom)
+                    for r in (passage_rects(page, text) if text else [])]
+
+        rects, emphasis = located(passage), located(sentence)
         try:
             label = page.get_label() or ""
         except Exception:  # a damaged page-label tree: show the physical number only
@@ -93,7 +101,7 @@ def render_page(path: Path, page_number: int, passage: str, width_px: int = REND
         rows = b"".join(pixmap.samples[y * pixmap.stride : y * pixmap.stride + pixmap.width * 3]
                         for y in range(pixmap.height)) if pixmap.stride != pixmap.width * 3 else pixmap.samples
         return PagePreview(index + 1, doc.page_count, label, pixmap.width, pixmap.height, bytes(rows),
-                           merge_line_rects(rects))
+                           merge_line_rects(rects), merge_line_rects(emphasis))
 
 
 def text_preview(text: str, char_start: int, char_end: int) -> TextPreview:
@@ -107,15 +115,18 @@ def text_preview(text: str, char_start: int, char_end: int) -> TextPreview:
 
 
 def load_preview(path: str, page: int | None, char_start: int, char_end: int, show_page: int | None = None,
-                 width_px: int = RENDER_WIDTH_PX) -> PagePreview | TextPreview:
-    """In the child: the preview of a passage (`show_page` another page of the same file)."""
+                 width_px: int = RENDER_WIDTH_PX, terms: Sequence[str] = ()) -> PagePreview | TextPreview:
+    """In the child: the preview of a passage (`show_page` another page of the same file); on a
+    page, the sentence of the passage that best matches `terms` (the query's words) too."""
     paged = Path(path).suffix.lower() in PAGED_EXTENSIONS and page
     if paged and show_page is not None and show_page != page:
         return render_page(Path(path), show_page, "", width_px)
     text = extract(Path(path)).text
     passage = text[char_start:char_end]
     if paged:
-        return render_page(Path(path), page or 1, passage, width_px)
+        best = best_sentence(passage, list(terms)) if terms else None
+        sentence = passage[best[0]:best[1]] if best and best[1] - best[0] < len(passage.strip()) else ""
+        return render_page(Path(path), page or 1, passage, width_px, sentence)
     return text_preview(text, char_start, char_end)
 
 
@@ -127,9 +138,10 @@ class Previewer:
         self._sandbox = ExtractionSandbox(limits.timeout_s, limits.memory_mb)
 
     def preview(self, path: str, page: int | None, char_start: int, char_end: int,
-                show_page: int | None = None, width_px: int = RENDER_WIDTH_PX) -> PagePreview | TextPreview:
+                show_page: int | None = None, width_px: int = RENDER_WIDTH_PX,
+                terms: Sequence[str] = ()) -> PagePreview | TextPreview:
         """Raises ExtractionError (damaged, too slow, crashed the parser) or OSError (gone)."""
-        return self._sandbox.call(load_preview, path, page, char_start, char_end, show_page, width_px)
+        return self._sandbox.call(load_preview, path, page, char_start, char_end, show_page, width_px, tuple(terms))
 
     def close(self) -> None:
         self._sandbox.close()

@@ -4,6 +4,8 @@ suits light and dark themes). Ctrl+wheel, Ctrl++ and Ctrl+- zoom; Ctrl+0 fits th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPainterPath, QPalette, QShortcut
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
@@ -19,6 +21,7 @@ class _Page(QWidget):
         super().__init__(parent)
         self.image = QImage()
         self.highlights: list[QRectF] = []
+        self.emphasis: list[QRectF] = []  # drawn over the highlights, stronger
         self.page_width = 0.0  # on screen, in pixels
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
 
@@ -31,10 +34,10 @@ class _Page(QWidget):
         s = self.scale()
         return QRectF(MARGIN, MARGIN, self.image.width() * s, self.image.height() * s)
 
-    def highlight_path(self) -> QPainterPath:
+    def highlight_path(self, rects: list[QRectF] | None = None) -> QPainterPath:
         s, page = self.scale(), self.page_rect()
         path = QPainterPath()
-        for r in self.highlights:
+        for r in self.highlights if rects is None else rects:
             scaled = QRectF(page.left() + r.left() * s, page.top() + r.top() * s, r.width() * s, r.height() * s)
             path.addRect(scaled.adjusted(-1, -1, 1, 1))
         return path.simplified()  # one outline: overlapping rectangles must not darken twice
@@ -50,6 +53,8 @@ class _Page(QWidget):
         colour = self.palette().color(QPalette.ColorRole.Highlight)
         colour.setAlpha(80)
         painter.fillPath(self.highlight_path(), colour)
+        if self.emphasis:
+            painter.fillPath(self.highlight_path(self.emphasis), colour)  # twice as strong
         painter.end()
 
 
@@ -69,13 +74,13 @@ class PageView(QScrollArea):
             shortcut = QShortcut(QKeySequence(keys), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda step=step: self.zoom_by(step))
 
-    def show_page(self, image: QImage, highlights: list[QRectF]) -> None:
-        self.page.image, self.page.highlights = image, list(highlights)
+    def show_page(self, image: QImage, highlights: list[QRectF], emphasis: Sequence[QRectF] = ()) -> None:
+        self.page.image, self.page.highlights, self.page.emphasis = image, list(highlights), list(emphasis)
         self._fit()
         self.scroll_to_passage()
 
     def clear(self) -> None:
-        self.page.image, self.page.highlights = QImage(), []
+        self.page.image, self.page.highlights, self.page.emphasis = QImage(), [], []
         self._fit()
 
     def zoom_by(self, factor: float) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
@@ -27,6 +28,7 @@ class PagePreview:
     highlights: list[QRectF] = field(default_factory=list)  # in image pixels
     page: int = 1  # shown (1-based)
     label: str = ""  # the printed page number, if the file has labels
+    emphasis: list[QRectF] = field(default_factory=list)  # the passage's best sentence
 
 
 @dataclass
@@ -48,13 +50,14 @@ def to_qt(result: SearchResult, content: RenderedPage | ExtractedText) -> PagePr
         return TextPreview(result, content.text, content.start, content.end)
     image = QImage(content.samples, content.width, content.height, content.width * 3, QImage.Format.Format_RGB888).copy()
     return PagePreview(result, image, content.page_count, [QRectF(*r) for r in content.highlights],
-                       content.page, content.label)
+                       content.page, content.label, [QRectF(*r) for r in content.emphasis])
 
 
 class _Job(QRunnable):
-    def __init__(self, loader: PreviewLoader, request_id: int, result: SearchResult, page: int | None):
+    def __init__(self, loader: PreviewLoader, request_id: int, result: SearchResult, page: int | None,
+                 terms: tuple[str, ...]):
         super().__init__()
-        self.loader, self.request_id, self.result, self.page = loader, request_id, result, page
+        self.loader, self.request_id, self.result, self.page, self.terms = loader, request_id, result, page, terms
 
     def run(self) -> None:
         if self.request_id != self.loader.newest:
@@ -62,7 +65,7 @@ class _Job(QRunnable):
         result = self.result
         try:
             rendered = self.loader.previewer().preview(result.path, result.page, result.char_start,
-                                                        result.char_end, self.page)
+                                                        result.char_end, self.page, terms=self.terms)
             content: PagePreview | TextPreview | PreviewFailure = to_qt(result, rendered)
         except Exception as exc:  # damaged, moved or deleted since indexing
             log.info("no preview for %s: %s", result.path, exc)
@@ -90,10 +93,11 @@ class PreviewLoader(QObject):
             self._previewer = Previewer()
         return self._previewer
 
-    def request(self, result: SearchResult, page: int | None = None) -> int:
-        """The preview of `result` (its passage's page, or `page` of the same file)."""
+    def request(self, result: SearchResult, page: int | None = None, terms: Sequence[str] = ()) -> int:
+        """The preview of `result` (its passage's page, or `page` of the same file); `terms`, the
+        query's words, pick the passage's sentence to emphasise on the page."""
         self.newest = next(self._ids)
-        self._pool.start(_Job(self, self.newest, result, page))
+        self._pool.start(_Job(self, self.newest, result, page, tuple(terms)))
         return self.newest
 
     def shutdown(self) -> None:

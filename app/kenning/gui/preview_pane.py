@@ -157,7 +157,7 @@ class PreviewPane(QWidget):
         self.title.setToolTip(readable_path(str(path)))
         self.location.setText(display_folder(result.path))
         self.location.setToolTip(readable_path(str(path.parent)))
-        self._request = self.loader.request(result)
+        self._request = self.loader.request(result, terms=self.terms)
 
     def _on_loaded(self, request_id: int, content) -> None:
         if request_id != self._request or self.result is None:
@@ -170,7 +170,7 @@ class PreviewPane(QWidget):
             self.page_bar.show()
             self.location.setText(display_folder(content.result.path))
             self.stack.setCurrentWidget(self.page_view)
-            self.page_view.show_page(content.image, content.highlights)
+            self.page_view.show_page(content.image, content.highlights, content.emphasis)
         elif isinstance(content, TextPreview):
             if content.result.page:
                 where = "sheet" if kind_of(content.result.path).key == "sheet" else "page"
