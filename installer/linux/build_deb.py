@@ -141,7 +141,7 @@ def main() -> int:
             f"Files: {PREFIX}/_internal/*\nCopyright: their respective authors\nLicense: various\n"
             " Third-party components bundled by PyInstaller, each under its own licence:\n"
             " Python (PSF-2.0), Qt 6 and PySide6 (LGPL-3.0), PyMuPDF and MuPDF (AGPL-3.0),\n"
-            " llama.cpp (MIT), SQLite (public domain), sqlite-vec (MIT or Apache-2.0), apsw\n"
+            " llama.cpp (MIT), SQLite (public domain), sqlite-vec (MIT or Apache-2.0), SimSIMD (Apache-2.0), apsw\n"
             " (zlib), NumPy and OpenBLAS (BSD-3-Clause), lxml, python-docx, python-pptx,\n"
             " openpyxl, odfpy, selectolax, Pillow and others (see each project's licence).\n\n"
             f"Files: {PREFIX}/_internal/models/*\nCopyright: sentence-transformers authors\nLicense: Apache-2.0\n"
