@@ -425,3 +425,21 @@ def test_the_model_file_deleted_while_running_is_not_a_fault(data_dir, tmp_path)
     result = kenning(data_dir, "search", "animals that build dams")
     assert b"beavers.txt" in result.stdout and b"Traceback" not in result.stderr
     assert list((data_dir / "models").glob("*.gguf"))  # prepared again
+
+
+def test_a_file_that_failed_is_not_retried_until_it_changes(data_dir, tmp_path):
+    docs = tmp_path / "docs"
+    write_document(docs / "good.txt", "Good", ["Kingfishers dive for small fish."])
+    broken = docs / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n" + os.urandom(4000))
+    with Engine(data_dir=data_dir) as engine:
+        first = engine.index([docs])
+        assert first.failed == 1 and first.indexed == 1
+        again = engine.index([docs])  # a restart's catch-up: the broken file is not read again
+        assert again.failed == 0 and again.unchanged == 2
+        assert "broken.pdf" in " ".join(p for p, _, _ in engine.failures())
+        assert "not tried again until the file changes" in engine.explain(broken)
+        write_document(broken, "Mended", ["Herons wait in the reeds."])
+        mended = engine.index([docs])
+        assert mended.indexed == 1 and mended.failed == 0
+        assert Path(engine.search("herons in the reeds", mode="bm25")[0].path).name == "broken.pdf"
