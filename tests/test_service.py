@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -279,3 +280,64 @@ def test_sigterm_while_the_service_starts_is_a_clean_stop(data_dir, tmp_path):
         _, stderr = process.communicate(timeout=60)
         assert process.returncode in (0, 130), stderr.decode()[-2000:]
         assert b"Traceback" not in stderr
+
+
+def test_pause_during_the_start_up_catch_up_stops_within_two_seconds_and_survives_a_restart(data_dir, tmp_path):
+    FILES = 800  # enough that the catch-up takes seconds even on a fast machine
+    docs = tmp_path / "many"
+    rng = random.Random(3)
+    words = "harbour lantern meadow orbit quartz signal tundra velvet willow falcon glacier island".split()
+    for n in range(FILES):
+        write_document(docs / f"note-{n:03d}.md", f"Note {n}", [" ".join(rng.choice(words) for _ in range(60))] * 2)
+    with Engine(data_dir=data_dir) as engine:
+        engine.add_folder(docs)
+    service = Service(data_dir, quiet_s=0.2)
+    service.start()
+    try:
+        assert wait_until(lambda: service.snapshot().state == "indexing" and open_store(data_dir).counts(), 60)
+        with Engine(data_dir=data_dir) as other:  # as `kenning pause` or the GUI of another process does
+            other.set_paused(True)
+        asked = time.monotonic()
+        assert wait_until(lambda: service.snapshot().state == "paused", 10), service.snapshot()
+        assert time.monotonic() - asked < 2.0
+        done = sum(open_store(data_dir).counts().values())
+        assert 0 < done < FILES, done  # stopped part way through the catch-up
+        time.sleep(1.5)
+        assert sum(open_store(data_dir).counts().values()) == done  # and nothing more since
+    finally:
+        service.stop()
+    restarted = Service(data_dir, quiet_s=0.2)  # the choice survives a restart
+    restarted.start()
+    try:
+        assert wait_until(lambda: restarted.snapshot().state == "paused", 20), restarted.snapshot()
+        time.sleep(1.0)
+        assert sum(open_store(data_dir).counts().values()) == done
+        restarted.resume()
+        assert wait_until(lambda: sum(open_store(data_dir).counts().values()) == FILES, 120)
+    finally:
+        restarted.stop()
+    check_consistent(open_store(data_dir))
+
+
+def nice_of(task: str) -> int:
+    """A thread's or process's nice value, from /proc (field 19 of stat)."""
+    stat = Path(f"/proc/{task}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_service_indexes_at_low_cpu_and_io_priority_and_the_app_keeps_its_own(data_dir, folder):
+    from kenning.priority import NICE, io_priority
+
+    service = start_service(data_dir, folder)
+    try:
+        write_document(folder / "more.txt", "More", ["Puffins nest on cliffs by the sea."])  # the child is in use
+        assert wait_until(lambda: "more.txt" in paths_for(service, "puffins nesting", 10))
+        worker = service._thread.native_id
+        assert nice_of(f"self/task/{worker}") == NICE
+        assert nice_of(f"self/task/{threading.get_native_id()}") == 0  # the app's own threads keep theirs
+        assert io_priority(worker) in (None, (2, 7))
+        children = Path(f"/proc/self/task/{worker}/children").read_text().split()
+        assert children and all(nice_of(child) == NICE for child in children)  # the extraction child
+    finally:
+        service.stop()

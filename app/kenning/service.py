@@ -18,6 +18,7 @@ from kenning.engine import Engine
 from kenning.errors import DiskFull, IndexDamaged, KenningError
 from kenning.index import IndexProgress, IndexReport
 from kenning.paths import private_dir
+from kenning.priority import lower_this_thread
 from kenning.service_status import ServiceLock, ServiceState, ServiceStatus
 from kenning.settings import Settings
 from kenning.watch import FolderWatcher, Settler
@@ -116,6 +117,8 @@ class Service:
             if self._engine is None:  # we hold the lock, so a damaged index may be rebuilt
                 self._engine = Engine.from_settings(self.data_dir, self._settings, repair_damaged=True)
             engine = self._engine
+            if engine.index_settings.low_priority:
+                lower_this_thread()
             if self.lock.unclean or engine.needs_check():  # the last writer died, or a reader met damage
                 self._check(engine)
             if engine.repaired_to:

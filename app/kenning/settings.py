@@ -29,6 +29,7 @@ class IndexSettings:
     overlap_tokens: int = 32
     max_passages: int = 10_000  # per file: the rest of a longer file is reported, not indexed
     follow_links: bool = False  # False: only links whose target is inside an indexed folder
+    low_priority: bool = True  # the background service indexes at low CPU and I/O priority
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Settings:
     max_passages: int = IndexSettings.max_passages
     memory_mb: int = 800
     follow_links: bool = IndexSettings.follow_links
+    low_priority: bool = IndexSettings.low_priority
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -73,7 +75,7 @@ class Settings:
     def index_settings(self) -> IndexSettings:
         return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens,
                              max_passages=self.max_passages, follow_links=self.follow_links,
-                             memory_mb=self.memory_mb)
+                             memory_mb=self.memory_mb, low_priority=self.low_priority)
 
     def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag
