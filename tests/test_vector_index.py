@@ -156,3 +156,12 @@ def test_chunks_deleted_and_made_again_keep_every_vector_in_its_place(store, tmp
                 assert [p for p, _ in searcher.vector_candidates(query, 30)] == exact(store, query, 30)
     finally:
         searcher.close()
+
+
+def test_a_table_the_fast_path_cannot_read_is_searched_by_sqlite_vec_itself(store, tmp_path):
+    fill(store, tmp_path / "docs", 30, 10, 12)  # 12 dimensions: not whole bytes of code
+    query = unit_vectors(np.random.default_rng(4), 1, 12)[0]
+    assert [p for p, _ in store.vector_candidates(query, 10)] == exact(store, query, 10)
+    within = [p for p, in store.db.execute("SELECT id FROM passages ORDER BY id LIMIT 40")]
+    inside = [p for p, _ in store.vector_candidates(query, 5, within)]
+    assert len(inside) == 5 and set(inside) <= set(within)

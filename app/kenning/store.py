@@ -793,8 +793,9 @@ class Store:
         """The in-memory codes of the searched table, when its layout is one VectorIndex reads."""
         table = self.vector_table
         if self._vector_index is None or self._vector_index.table != table:
-            supported = VectorIndex.supports(self.db, table)
-            self._vector_index = VectorIndex(self.db, table, self.dimensions or 0) if supported else None
+            dimensions = self.dimensions or 0
+            supported = VectorIndex.supports(self.db, table, dimensions)
+            self._vector_index = VectorIndex(self.db, table, dimensions) if supported else None
         return self._vector_index
 
     def _vec0_candidates(self, table: str, query: np.ndarray, k: int, within: Sequence[int] | None) -> list[tuple[int, float]]:
@@ -813,8 +814,8 @@ class Store:
         """(chunk id, passage id) of every chunk of the files in `folder` (at any depth), of
         `file_types`, modified in [after, before] (each only when given); None when they hold more
         than `limit` chunks (searching everything and filtering afterwards is then cheaper)."""
-        conditions: list[str] = ["f.status = ?"]
-        bindings: list[Any] = [FileStatus.INDEXED.value]
+        conditions: list[str] = ["1"]  # any file with chunks, as the filtering after a search sees them
+        bindings: list[Any] = []
         if folder:
             inside = stored_path(folder.rstrip("/\\")) + os.sep
             conditions.append("(f.path = ? OR (f.path > ? AND f.path < ?))")  # ranges of the path index

@@ -1,17 +1,19 @@
-"""A fast first pass over a sqlite-vec table: one bit per dimension held in memory, then exact
-cosine rescoring of an oversampled candidate set read from the table itself.
+"""The fast vector path over a sqlite-vec table: one bit per dimension of every vector held in
+memory, then three passes, each over fewer vectors.
 
 sqlite-vec's own KNN is a brute-force scan through SQLite pages whose cost grows with k (about
-0.6 s at a million passages), and fetching vectors by rowid costs about 0.2 ms each. Here the
-codes of a million 384-dimensional passages take 48 MB and are compared in a few milliseconds
-(SimSIMD's Hamming distance); the candidates' float vectors are then read straight from vec0's
-chunk blobs, a few microseconds each. The vectors stay in sqlite-vec, the only store: the codes
-are derived from them, refreshed whenever the database changed, chunk by chunk.
+0.6 s at a million passages). Here the codes of a million 384-dimensional passages take 48 MB
+(64 with each one's row id, scale and length). A search ranks them all by Hamming distance to the
+query's signs (SimSIMD: a few milliseconds); estimates the dot product of the nearest from the
+float query and their codes (RaBitQ's estimator: the residual's length over how well its signs
+align with it); and computes the exact cosine of the best estimates from the vectors themselves,
+read from vec0's chunk blobs by slot. The vectors stay in sqlite-vec, the only store: the codes
+are derived from them and refreshed, chunk by chunk, whenever the database changed.
 
 The reading relies on the layout of vec0 tables made by sqlite-vec 0.1 (`<table>_chunks` with a
 validity bitmap and the rowid of each slot, `<table>_vector_chunks00` with the vectors of a chunk
-in one blob). `VectorIndex.supports` checks it; a table it does not recognise is searched by
-vec0's own KNN instead.
+in one blob). `VectorIndex.supports` checks it; a table it does not read is searched by vec0's
+own KNN instead.
 """
 
 from __future__ import annotations
@@ -73,8 +75,11 @@ class VectorIndex:
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # rowids sorted, and their slots
 
     @staticmethod
-    def supports(db: apsw.Connection, table: str) -> bool:
-        """Whether `table` has the vec0 layout this module reads (one float vector column)."""
+    def supports(db: apsw.Connection, table: str, dimensions: int) -> bool:
+        """Whether `table` has the vec0 layout this module reads (one float vector column, of
+        whole bytes of dimensions)."""
+        if dimensions < 8 or dimensions % 8:
+            return False
         def columns(name: str) -> list[str]:
             return [row[1] for row in db.execute(f"PRAGMA table_info({name})")]
         try:
