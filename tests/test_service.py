@@ -3,6 +3,7 @@ saves become searchable, deletes and renames follow, nothing is lost across rest
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -341,3 +342,49 @@ def test_the_service_indexes_at_low_cpu_and_io_priority_and_the_app_keeps_its_ow
         assert children and all(nice_of(child) == NICE for child in children)  # the extraction child
     finally:
         service.stop()
+
+
+def test_progress_is_one_model_through_both_phases_and_the_cli_reports_the_same(data_dir, tmp_path):
+    from kenning.service_status import ServiceStatus, describe, progress_of
+
+    files = 600
+    docs = tmp_path / "many"
+    rng = random.Random(5)
+    words = "harbour lantern meadow orbit quartz signal tundra velvet willow falcon glacier island".split()
+    for n in range(files):
+        write_document(docs / f"note-{n:03d}.md", f"Note {n}", [" ".join(rng.choice(words) for _ in range(60))])
+    with Engine(data_dir=data_dir) as engine:
+        engine.add_folder(docs)
+    service = Service(data_dir, quiet_s=0.2)
+    service.start()
+    seen: list[ServiceStatus] = []
+    published = None
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            now = service.snapshot()
+            seen.append(now)
+            if now.phase == "keywords" and now.files_done > 50 and published is None:
+                out = subprocess.run([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "status", "--json"],
+                                     capture_output=True, text=True, check=True).stdout
+                published = ServiceStatus.from_json(json.dumps(json.loads(out)["service"]))
+                text = subprocess.run([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "status"],
+                                      capture_output=True, text=True, check=True).stdout
+            if now.state == "idle" and now.passages_done:
+                break
+            time.sleep(0.05)
+    finally:
+        service.stop()
+    reading = [s for s in seen if s.phase == "keywords" and s.files_total == files]
+    embedding = [s for s in seen if s.phase == "meaning"]
+    assert reading and embedding, {s.phase for s in seen}
+    assert all(0 <= s.files_done <= s.files_total for s in reading)
+    assert [s.files_done for s in reading] == sorted(s.files_done for s in reading)  # never backwards
+    assert f"of {files:,}" in describe(reading[-1]) and progress_of(reading[-1])[1] == files
+    assert any(s.eta_s for s in embedding) and any(s.passages_per_s > 0 for s in embedding)
+    waiting = [s.passages_waiting for s in embedding]
+    assert waiting[0] >= waiting[-1] and "to go" in describe(embedding[0])
+    assert seen[-1].passages_waiting == 0 and seen[-1].passages_done >= files * 0.9
+    # What another process (`kenning status`, the GUI of another session) reads is the same model.
+    assert published is not None and published.phase == "keywords" and published.files_total == files
+    assert "Indexing: reading files, " in text and f" of {files:,}" in text  # the same words, a moment later

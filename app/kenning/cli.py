@@ -31,7 +31,7 @@ from kenning.models.catalogue import CATALOGUE
 from kenning.paths import default_data_dir
 from kenning.progress import ProgressLine
 from kenning.query import MAX_RESULTS
-from kenning.service_status import ServiceLock, ServiceState
+from kenning.service_status import ServiceLock, ServiceState, describe
 from kenning.settings import GPU_CHOICES, Settings
 
 if TYPE_CHECKING:  # the engine loads numpy, llama.cpp and more: not for --help and --version
@@ -501,9 +501,9 @@ def cmd_status(engine: Engine, args) -> int:
 
     print(f"Backend:  {backend_summary()} (--gpu {engine.embedder_settings.gpu})")
     if service:
-        eta = f", ETA {service.eta_s:.0f} s" if service.eta_s else ""
-        print(f"Service:  {service.state.value} (pid {service.pid}): {service.queued} queued, {service.done} done, "
-              f"{service.failed} failed, {service.chunks_per_s:.1f} chunks/s{eta}")
+        print(f"Service:  {describe(service)} (pid {service.pid})")
+        print(f"          {service.done:,} files read, {service.queued:,} queued, {service.failed:,} failed; "
+              f"{service.passages_done:,} passages embedded, {service.passages_waiting:,} waiting")
         if service.current and service.state == ServiceState.INDEXING:
             print(f"          now: {service.current}")
         for folder, reason in service.polled_folders.items():

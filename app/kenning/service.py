@@ -29,6 +29,7 @@ BATCH_FILES = 16
 RETRY_S = 5.0
 DISK_FULL_RETRY_S = 30.0  # a full disk is not fixed in seconds: look again now and then, not spin
 FOLDER_CHECK_S = 2.0
+RATE_WINDOW_S = 60.0  # the embedding rate is an average over about this long
 
 
 def on_battery() -> bool:
@@ -226,10 +227,11 @@ class Service:
             return
         queued = engine.queued_count()
         self.status.queued = queued
-        waiting = 0 if paused or queued else engine.passages_waiting()
+        self.status.passages_waiting = engine.passages_waiting()
+        waiting = 0 if paused or queued else self.status.passages_waiting  # to embed now
         switching = engine.model_switch_pending()
         if paused:
-            self.status.state = ServiceState.PAUSED
+            self.status.state, self.status.phase, self.status.eta_s = ServiceState.PAUSED, "", None
         elif queued:
             self.status.state = ServiceState.INDEXING
             batch = engine.next_queued(BATCH_FILES)
@@ -249,10 +251,12 @@ class Service:
             self.status.message = ""
         elif waiting:
             self._embed(engine, waiting)
+            self.status.files_done = self.status.files_total = 0
         elif switching:
             self._switch_models(engine)
         else:
             self.status.state, self.status.current, self.status.eta_s = ServiceState.IDLE, "", None
+            self.status.phase, self.status.files_done, self.status.files_total = "", 0, 0
         self._publish()
         if (paused or not queued) and not waiting and not (switching and not paused):
             due = self.settler.next_due()
@@ -262,10 +266,13 @@ class Service:
 
     def _embed(self, engine: Engine, waiting: int) -> None:
         """A batch of the meaning phase: the files are searchable by keyword already."""
-        self.status.state, self.status.current = ServiceState.INDEXING, ""
-        self.status.message = f"embedding passages: {waiting:,} to go"
+        self.status.state, self.status.current, self.status.phase = ServiceState.INDEXING, "", "meaning"
+        self.status.passages_waiting = waiting
+        self.status.message = ""
         try:
-            engine.embed_waiting()
+            started = time.monotonic()
+            count = engine.embed_waiting()
+            self._embedded(count, time.monotonic() - started, engine.passages_waiting())
         except (IndexDamaged, DiskFull):
             raise
         except Exception as exc:  # e.g. the model file went missing: say so, retry later
@@ -285,7 +292,7 @@ class Service:
         state = engine.model_switch()
         if state is None:
             return
-        self.status.state = ServiceState.SWITCHING
+        self.status.state, self.status.phase = ServiceState.SWITCHING, "switching"
         self.status.message = f"building the index for {state.model}: {state.done} of {state.total} passages"
         try:
             switched = engine.advance_model_switch()
@@ -356,13 +363,32 @@ class Service:
         self.status.failed += report.failed
 
     def _on_progress(self, progress: IndexProgress) -> None:
-        self.status.current = progress.current
+        """Reading files (the keyword phase of a run): files done of the run's total, the rate,
+        and the time left until every passage has its vector, from the rates measured."""
+        status = self.status
+        status.current, status.phase = progress.current, "keywords"
+        status.files_done, status.files_total = progress.files_done, progress.files_total
         if progress.elapsed > 0:
-            self.status.chunks_per_s = progress.chunks_done / progress.elapsed
-        remaining = progress.files_total - progress.files_done
-        if progress.files_done and remaining:
-            self.status.eta_s = progress.elapsed / progress.files_done * remaining
+            status.chunks_per_s = progress.chunks_done / progress.elapsed
+        if progress.files_done:
+            files_left = max(0, progress.files_total - progress.files_done) + max(0, status.queued - progress.files_total)
+            per_file = progress.elapsed / progress.files_done
+            passages_to_come = progress.chunks_done / progress.files_done * files_left
+            embedding = ((status.passages_waiting + passages_to_come) / status.passages_per_s
+                         if status.passages_per_s else 0.0)
+            status.eta_s = per_file * files_left + embedding or None
         self._publish()
+
+    def _embedded(self, count: int, seconds: float, waiting: int) -> None:
+        """A batch of the meaning phase done: the rate (over about the last minute) and the time left."""
+        status = self.status
+        status.passages_done += count
+        status.passages_waiting = waiting
+        if count and seconds > 0:
+            weight = min(1.0, seconds / RATE_WINDOW_S)
+            rate = count / seconds
+            status.passages_per_s = rate if not status.passages_per_s else (1 - weight) * status.passages_per_s + weight * rate
+        status.eta_s = waiting / status.passages_per_s if status.passages_per_s and waiting else None
 
     _last_publish = 0.0
 

@@ -30,13 +30,22 @@ class ServiceState(str, Enum):
 
 @dataclass
 class ServiceStatus:
+    """What the service is doing, as one model that the GUI's status bar, status view and tray,
+    and `kenning status [--json]`, all show (see `describe`)."""
+
     state: ServiceState = ServiceState.STARTING
-    queued: int = 0
-    done: int = 0
+    queued: int = 0  # files waiting to be read
+    done: int = 0  # files read since the service started
     failed: int = 0
     current: str = ""
     chunks_per_s: float = 0.0
-    eta_s: float | None = None
+    eta_s: float | None = None  # until everything is searchable by meaning, from the measured rates
+    phase: str = ""  # keywords (reading files) | meaning (embedding passages) | switching | "" (nothing)
+    files_done: int = 0  # of the files read in this run (the start-up catch-up, a batch of changes)
+    files_total: int = 0
+    passages_done: int = 0  # embedded since the service started
+    passages_waiting: int = 0  # passages still without a vector (found by their words meanwhile)
+    passages_per_s: float = 0.0  # the embedding rate, measured over the last minute
     message: str = ""
     polled_folders: dict[str, str] = field(default_factory=dict)
     heartbeat: float = 0.0
@@ -53,6 +62,67 @@ class ServiceStatus:
 
     def copy(self) -> ServiceStatus:
         return ServiceStatus(**asdict(self) | {"state": self.state, "polled_folders": dict(self.polled_folders)})
+
+
+def describe(status: ServiceStatus | None) -> str:
+    """The service's work in one line, the same wherever it is shown, e.g. "Indexing: reading
+    files, 120 of 400 · 1,200 passages to embed · 31 passages/s · about 3 minutes left"."""
+    if status is None:
+        return "Indexing is off"
+    state = status.state.value if isinstance(status.state, ServiceState) else str(status.state)
+    if state == "indexing":
+        if status.phase == "meaning":
+            parts = [f"Indexing: embedding passages, {status.passages_waiting:,} to go"]
+        elif status.files_total:
+            parts = [f"Indexing: reading files, {status.files_done:,} of {status.files_total:,}"]
+            if status.passages_waiting:
+                parts.append(f"{status.passages_waiting:,} passages to embed")
+        else:
+            parts = [f"Indexing: {status.done:,} files done"]
+        if status.queued and status.phase != "keywords":
+            parts.append(f"{status.queued:,} files to go")
+        rate = status.passages_per_s if status.phase == "meaning" else status.chunks_per_s
+        if rate:
+            parts.append(f"{rate:.0f} passages/s")
+        if status.eta_s:
+            parts.append(f"{duration(status.eta_s)} left")
+        return " · ".join(parts)
+    if state == "switching":  # "building the index for X: n of m passages"
+        return status.message[:1].upper() + status.message[1:] if status.message else "Switching models"
+    if state == "paused":
+        waiting = [f"{status.queued:,} files" if status.queued else "",
+                   f"{status.passages_waiting:,} passages" if status.passages_waiting else ""]
+        waiting = [w for w in waiting if w]
+        return f"Indexing paused ({' and '.join(waiting)} waiting)" if waiting else "Indexing paused"
+    if state == "error":
+        return f"Indexing stopped: {status.message}"
+    if state == "starting":
+        return "Starting…"
+    if state == "stopped":
+        return "Indexing stopped"
+    failed = f" · {status.failed:,} could not be read" if status.failed else ""
+    return f"Up to date{failed}"
+
+
+def progress_of(status: ServiceStatus | None) -> tuple[int, int]:
+    """(done, total) of the phase under way, for a progress bar; (0, 0) when it has no measure."""
+    if status is None:
+        return 0, 0
+    if status.phase == "meaning":
+        return status.passages_done, status.passages_done + status.passages_waiting
+    if status.phase == "keywords" and status.files_total:
+        return status.files_done, status.files_total
+    return (status.done, status.done + status.queued) if status.queued else (0, 0)
+
+
+def duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return "less than a minute"
+    if seconds < 3600:
+        minutes = round(seconds / 60)
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    return f"about {seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 class ReadOnlyDataDir(KenningError):

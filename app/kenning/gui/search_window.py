@@ -34,7 +34,7 @@ from kenning.gui.preview_pane import PreviewPane
 from kenning.gui.result_list import RETURN_KEYS, ResultList
 from kenning.gui.search_worker import SearchClient, SearchOutcome
 from kenning.gui.service_link import ServiceLink
-from kenning.gui.status_text import index_summary, switch_summary
+from kenning.gui.status_text import index_summary, progress_of, switch_summary
 from kenning.paths import readable_path
 from kenning.relevance import Match, content_terms
 from kenning.search import SearchResult
@@ -356,9 +356,9 @@ class SearchWindow(QMainWindow):
         switch = self.link.model_switch if status is not None and status.state == "switching" else None
         self.index_progress.setVisible(indexing or switch is not None)
         if indexing:
-            total = status.done + status.queued
-            self.index_progress.setRange(0, total if status.queued else 0)
-            self.index_progress.setValue(status.done)
+            done, total = progress_of(status)
+            self.index_progress.setRange(0, total)
+            self.index_progress.setValue(done)
         elif switch is not None:
             self.index_progress.setRange(0, max(1, switch.total))
             self.index_progress.setValue(min(switch.done, switch.total))

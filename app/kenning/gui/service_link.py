@@ -233,8 +233,6 @@ class ServiceLink(QObject):
             samples.popleft()
         elapsed, done = now - samples[0][0], status.done - samples[0][1]
         self.files_per_s = done / elapsed if elapsed >= 1.0 and done > 0 else 0.0
-        if not status.eta_s and self.files_per_s and status.queued:
-            status.eta_s = status.queued / self.files_per_s
 
     def _changed(self, folders: bool = False) -> None:
         """The index changed: counts are re-read on the next poll, which comes at once."""

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from kenning.gui.result_delegate import display_path
 from kenning.gui.service_link import ServiceLink
-from kenning.gui.status_text import duration, index_summary, switch_summary
+from kenning.gui.status_text import duration, index_summary, progress_of, switch_summary
 
 STATE_TITLES = {
     "starting": "Starting",
@@ -115,10 +115,10 @@ class StatusView(QDialog):
         summary = "" if summary == self.state.text() or state == "switching" else summary
         self.summary.setText((note + summary + (f" — {message}" if message else "")).strip())
         self.summary.setVisible(bool(self.summary.text()))
-        total = (status.done + status.queued) if status else 0
+        done, total = progress_of(status)
         self.progress.setVisible(state in ("indexing", "paused"))
-        self.progress.setRange(0, total if status and status.queued else 0 if state == "indexing" else 1)
-        self.progress.setValue(status.done if status and status.queued else 1 if state != "indexing" else 0)
+        self.progress.setRange(0, total if total else 0 if state == "indexing" else 1)
+        self.progress.setValue(done if total else 1 if state != "indexing" else 0)
         self.values["queued"].setText(f"{status.queued:,}" if status else "—")
         self.values["done"].setText(f"{status.done:,}" if status else "—")
         self.values["failed"].setText(f"{status.failed:,}" if status else "—")
@@ -178,8 +178,9 @@ class StatusView(QDialog):
 
     def _speed(self, status) -> str:
         parts = []
-        if status and status.chunks_per_s:
-            parts.append(f"{status.chunks_per_s:.1f} passages/s")
+        rate = (status.passages_per_s if status.phase == "meaning" else status.chunks_per_s) if status else 0.0
+        if rate:
+            parts.append(f"{rate:.1f} passages/s")
         if self.link.files_per_s:
             parts.append(f"{self.link.files_per_s:.1f} files/s")
         return ", ".join(parts) or "—"
