@@ -96,7 +96,7 @@ def make_corpus(folder: Path) -> Path:
         [],
         pages=[
             ["Introduction to the annual report of the museum."],
-            ["The dinosaur fossil exhibition attracted record numbers of visitors. Its new hall opened in March."],
+            ["The dinosaur fossil exhibition attracted record numbers of visitors. Its hall is in the west wing."],
             ["Financial statements and acknowledgements."],
         ],
     )

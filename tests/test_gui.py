@@ -70,10 +70,15 @@ def corpus_index(tmp_path_factory, model_data_dir):
 
 
 @pytest.fixture
-def opened(monkeypatch):
-    """The URLs the app asked the desktop to open (nothing is really opened)."""
+def opened(monkeypatch, tmp_path_factory):
+    """The URLs the app asked the desktop to open (nothing is really opened), on a desktop that
+    has an application for every type, whatever this machine's associations are."""
     urls: list[QUrl] = []
     monkeypatch.setattr(desktop, "open_url", lambda url: urls.append(url) or True)
+    tools = tmp_path_factory.mktemp("desktop-bin")
+    (tools / "xdg-mime").write_text("#!/bin/sh\necho viewer.desktop\n")
+    (tools / "xdg-mime").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
     return urls
 
 
