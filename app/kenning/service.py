@@ -174,7 +174,8 @@ class Service:
         folders = engine.folder_paths()
         for folder in folders:
             self._watch(folder)
-        self.status.state = ServiceState.INDEXING
+        self.status.state, self.status.phase = ServiceState.INDEXING, "keywords"
+        self.status.files_done = self.status.files_total = 0
         self.status.message = "checking folders for changes"
         self._publish(force=True)
         paths = [Path(folder) for folder in folders if os.path.isdir(folder)]
