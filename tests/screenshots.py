@@ -167,7 +167,7 @@ def take(out: Path, documents: Path, data_dir: Path, inbox: Path, dark: bool) ->
 
     from kenning.engine import Engine
     from kenning.gui.app import KenningApp
-    from kenning.gui.settings import Settings
+    from kenning.settings import Settings
 
     write_samples(documents)
     write_inbox(inbox)
