@@ -108,7 +108,7 @@ class Searcher:
             keywords = _KEYWORD_WORKERS.submit(self._keyword_hits, self.store.reader(), parsed, depth, 2 * limit, allowed)
         if mode in ("hybrid", "vector"):
             vector = self.embedder.embed_query(parsed.text)
-            within = None if selection is None else sorted({passage for _, passage in selection})
+            within = None if selection is None else [passage for _, passage in selection]
             nearest = self.store.vector_candidates(vector, depth, within)
             similarity = {pid: 1.0 - distance for pid, distance in nearest}
             cosines = {cid: similarity[pid] for pid, cid in self.store.chunks_of(list(similarity))

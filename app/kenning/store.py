@@ -834,12 +834,16 @@ class Store:
             f"WHERE {' AND '.join(conditions)} LIMIT ?", (*bindings, limit + 1)))
         return rows if len(rows) <= limit else None
 
-    def chunk_span(self) -> int:
-        """The range of chunk ids: about the number of chunks, found at once (count(*) reads the
-        whole table)."""
+    def chunk_ids(self) -> tuple[int, int] | None:
+        """The lowest and highest chunk id (None when there are none), found at once."""
         low = self.db.execute("SELECT min(id) FROM chunks").get  # apart: each is then one index lookup
         high = self.db.execute("SELECT max(id) FROM chunks").get
-        return 0 if low is None or high is None else high - low + 1
+        return None if low is None or high is None else (low, high)
+
+    def chunk_span(self) -> int:
+        """The range of chunk ids: about the number of chunks (count(*) reads the whole table)."""
+        ids = self.chunk_ids()
+        return 0 if ids is None else ids[1] - ids[0] + 1
 
     def text_candidates(self, fts_query: str, k: int) -> list[tuple[int, float]]:
         """(chunk id, bm25) of the k best lexical matches; lower bm25 is better."""
@@ -863,10 +867,10 @@ class Store:
         """About how many chunks hold each word. FTS5 keeps no such counts (counting reads the
         word's whole list of chunks, tens of milliseconds for a common word at a million), so
         they are counted in a few slices of the chunk ids, together about TERM_SAMPLE_CHUNKS."""
-        low = self.db.execute("SELECT min(id) FROM chunks").get  # apart: each is then one index lookup
-        high = self.db.execute("SELECT max(id) FROM chunks").get
-        if low is None or high is None:
+        ids = self.chunk_ids()
+        if ids is None:
             return dict.fromkeys(words, 0)
+        low, high = ids
         span = high - low + 1
         width = max(1, min(span, TERM_SAMPLE_CHUNKS) // TERM_SAMPLE_SLICES)
         step = span / TERM_SAMPLE_SLICES
