@@ -288,9 +288,14 @@ def cmd_index(engine: Engine, args) -> int:
         f"Indexed {_count(report.indexed, 'file')} ({_count(report.chunks, 'chunk')}, {rate:.1f} chunks/s; "
         f"{_count(report.embedded, 'passage')} embedded, the rest unchanged or already known) in "
         f"{report.seconds:.1f} s; {report.unchanged:,} unchanged, {report.failed:,} failed, "
-        f"{report.unsupported:,} unsupported, {report.removed:,} removed.",
+        f"{report.unsupported:,} unsupported, {report.removed:,} removed"
+        + (f"; {_count(report.ocr_pages, 'scanned page')} read by OCR." if report.ocr_pages else "."),
         file=sys.stderr,
     )
+    if report.needs_ocr:
+        print(f"kenning: {_count(report.needs_ocr, 'file')} with scanned pages or images "
+              + ("wait for OCR (`kenning index` again to go on)." if engine.ocr_available()
+                 else "need OCR: install Tesseract (see `kenning status`) and index again."), file=sys.stderr)
     return EXIT_ERROR if missing else 0
 
 
@@ -525,7 +530,11 @@ def cmd_status(engine: Engine, args) -> int:
         f"Files:    {status.files_indexed} indexed, {status.files_failed} failed, "
         f"{status.files_empty} without text, {status.files_unsupported} unsupported"
     )
+    if status.files_needing_ocr:
+        print(f"          {status.files_needing_ocr} with scanned pages or images "
+              + ("waiting for OCR" if _has_ocr(status) else "that need OCR (install Tesseract)"))
     print(f"Chunks:   {status.chunks}")
+    print("Tools:    " + "\n          ".join(tool.describe() for tool in status.tools))
     if status.failures:
         print("Problems:")
         for path, _state, reason in status.failures:
@@ -535,6 +544,10 @@ def cmd_status(engine: Engine, args) -> int:
         for path, reason in status.skipped:
             print(f"  {path}: {reason}")
     return 0
+
+
+def _has_ocr(status) -> bool:
+    return any(tool.name == "Tesseract" and tool.path for tool in status.tools)
 
 
 def cmd_models(engine: Engine, args) -> int:

@@ -15,10 +15,12 @@ from pathlib import Path
 from kenning.embed import Embedder, EmbedderSettings
 from kenning.errors import IndexDamaged, KenningError
 from kenning.exclude import Exclusions
+from kenning.extract.tools import Tool, optional_tools
 from kenning.index import Indexer, IndexProgress, IndexReport
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL
 from kenning.models.download import DownloadProgress
 from kenning.models.library import InstalledModel, ModelChoice, ModelLibrary
+from kenning.ocr_phase import OcrStep
 from kenning.paths import default_data_dir, is_inside, private_dir
 from kenning.search import Filters, Searcher, SearchResult
 from kenning.service_status import ServiceLock, ServiceStatus
@@ -66,6 +68,8 @@ class Status:
     passages_waiting: int = 0  # searchable by keyword only, until their vectors are made
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left out by the last scans
     paused: bool = False  # indexing paused (the service follows it, now or when it next starts)
+    files_needing_ocr: int = 0  # scanned pages or images waiting for OCR (or for Tesseract)
+    tools: list[Tool] = field(default_factory=list)  # optional programs some formats need
 
     def to_json(self) -> dict:
         return {
@@ -81,7 +85,9 @@ class Status:
                 "failed": self.files_failed,
                 "empty": self.files_empty,
                 "unsupported": self.files_unsupported,
+                "needs_ocr": self.files_needing_ocr,
             },
+            "tools": {tool.name: tool.path for tool in self.tools},
             "chunks": self.chunks,
             "paused": self.paused,
             "passages": self.passages,
@@ -227,14 +233,28 @@ class Engine:
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
               should_stop: Callable[[], bool] | None = None, embed: bool = True) -> IndexReport:
         """Index folders and files: new and changed files are read, vanished ones dropped; then
-        (`embed`) every passage still without a vector is embedded. `should_stop` is asked
-        between files and batches (a pause, a quit)."""
+        (`embed`) scanned pages are read by OCR and every passage still without a vector is
+        embedded. `should_stop` is asked between files, pages and batches (a pause, a quit)."""
         indexer = self._indexing()
         report = indexer.index(paths, progress, should_stop)
         self._save_choices()  # folders given here are indexed folders from now on
         if embed and not report.interrupted:
+            indexer.ocr_all(report, progress, should_stop)
+        if embed and not report.interrupted:
             indexer.embed_all(report, progress, should_stop)
         return report
+
+    def ocr_step(self) -> OcrStep | None:
+        """The OCR phase: a few scanned pages of the next file that waits for them; None when
+        none waits (or Tesseract is not installed)."""
+        return self._indexing().ocr.step()
+
+    def ocr_pending(self) -> bool:
+        return self._indexing().ocr.pending()
+
+    def ocr_available(self) -> bool:
+        """Whether scanned pages can be read here (Tesseract installed, OCR on in the settings)."""
+        return self._indexing().ocr.available()
 
     def update(self, paths: list[str], progress: Callable[[IndexProgress], None] | None = None,
                should_stop: Callable[[], bool] | None = None) -> IndexReport:
@@ -420,6 +440,8 @@ class Engine:
             dimensions=self._store.dimensions,
             model_switch=self._switch.state(),
             paused=self.paused(),
+            files_needing_ocr=counts.get(FileStatus.NEEDS_OCR, 0),
+            tools=optional_tools(),
         )
 
     def files_indexed(self) -> int:

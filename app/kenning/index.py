@@ -22,12 +22,13 @@ from kenning import extract
 from kenning.embed import Embedder
 from kenning.exclude import Exclusions
 from kenning.extract import ExtractionError, UnsupportedFile
+from kenning.ocr_phase import OcrCache, OcrPhase
 from kenning.passages import ChunkPlan, FilePassages, read_passages
 from kenning.paths import is_inside
 from kenning.sandbox import ExtractionSandbox
 from kenning.scan import LinkPolicy, content_hash, walk_files
 from kenning.settings import IndexSettings
-from kenning.store import FileStatus, NewChunk, Store
+from kenning.store import FileRecord, FileStatus, NewChunk, Store
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class IndexReport:
     unchanged: int = 0
     failed: int = 0
     unsupported: int = 0
+    needs_ocr: int = 0  # files with scanned pages or images, for the OCR phase
+    ocr_pages: int = 0  # pages read by OCR in this run
     removed: int = 0
     renamed: int = 0
     chunks: int = 0
@@ -99,6 +102,7 @@ class Indexer:
                               min(self.settings.chunk_tokens, embedder.window), self.settings.overlap_tokens,
                               self.settings.max_passages)
         self._extraction: ExtractionSandbox | None = None  # the child process, kept between calls
+        self.ocr = OcrPhase(self, OcrCache(store.data_dir))
 
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
               should_stop: Callable[[], bool] | None = None) -> IndexReport:
@@ -129,11 +133,11 @@ class Indexer:
                         sandbox.close()  # the file submitted next is not wanted now
                     break
                 if i == 0:
-                    sandbox.submit_call(read_passages, candidate.path, self.plan)
+                    self._submit(sandbox, candidate)
                 progress.current = candidate.path
                 extracted = self._finish_extraction(sandbox, candidate, report)
                 if i + 1 < len(candidates):  # the child reads the next file while we store this one
-                    sandbox.submit_call(read_passages, candidates[i + 1].path, self.plan)
+                    self._submit(sandbox, candidates[i + 1])
                 if extracted is not None:
                     self._store(extracted, report)
                     progress.chunks_done += len(extracted.passages.chunks)
@@ -142,6 +146,11 @@ class Indexer:
         except BaseException:
             sandbox.close()  # a request may still be in flight: start clean next time
             raise
+
+    def _submit(self, sandbox: ExtractionSandbox, candidate: _Candidate) -> None:
+        """Read a file in the child; scanned pages that OCR read before (the same content) come
+        from the OCR cache."""
+        sandbox.submit_call(read_passages, candidate.path, self.plan, self.ocr.cache.texts(candidate.content_hash))
 
     def _sandbox(self) -> ExtractionSandbox:
         if self._extraction is None:
@@ -310,26 +319,68 @@ class Indexer:
         except ExtractionError as exc:
             self._record_failure(candidate, FileStatus.FAILED, str(exc), report)
             return None
-        if passages.empty:
+        if passages.empty and not passages.ocr_pages:
             self._record_failure(candidate, FileStatus.EMPTY, "no text found (an image-only or empty file?)", report)
             return None
         return _Extracted(candidate, passages)
 
     def _store(self, item: _Extracted, report: IndexReport) -> None:
-        """The keyword phase of one file: its chunks, passages and keywords, in one transaction."""
+        """The keyword phase of one file: its chunks, passages and keywords, in one transaction.
+        A file with scanned pages keeps what text it has and waits for the OCR phase."""
         passages = item.passages
-        self._record(
-            item.candidate,
-            FileStatus.INDEXED,
-            error=passages.note,
-            title=passages.title,
-            author=passages.author,
-            chunks=[NewChunk(k.ordinal, k.page, k.char_start, k.char_end, k.text) for k in passages.chunks],
-        )
-        report.indexed += 1
+        scanned = len(passages.ocr_pages)
+        note = self.ocr.waiting_reason(scanned) if scanned else passages.note
+        self._record(item.candidate, FileStatus.NEEDS_OCR if scanned else FileStatus.INDEXED, error=note,
+                     title=passages.title, author=passages.author, chunks=_new_chunks(passages))
         report.chunks += len(passages.chunks)
+        if scanned:
+            report.needs_ocr += 1
+        else:
+            report.indexed += 1
         if passages.note:
             report.warnings.append(f"{item.candidate.path}: {passages.note}")
+
+    # -- the OCR phase ----------------------------------------------------------------------
+
+    def ocr_all(self, report: IndexReport, progress: Callable[[IndexProgress], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> None:
+        """The OCR phase to its end (or until `should_stop`): every scanned page read."""
+        stop = should_stop or (lambda: False)
+        state = IndexProgress(phase="ocr")
+        started = time.monotonic()
+        while not stop():
+            step = self.ocr.step(stop)
+            if step is None:
+                break
+            state.current, state.files_done, state.files_total = step.path, step.pages_done, step.pages_total
+            report.ocr_pages += step.pages_read
+            if step.finished and step.pages_total:
+                report.needs_ocr = max(0, report.needs_ocr - 1)
+                report.indexed += 1
+            if progress:
+                progress(state)
+        else:
+            report.interrupted = True
+        report.seconds += time.monotonic() - started
+
+    def store_ocr_result(self, record: FileRecord, passages: FilePassages, note: str | None) -> None:
+        """A file's text once OCR has read its scanned pages (a file changed meanwhile is the
+        scan's to read again; its record is left as it is)."""
+        with self.store.transaction():
+            current = self.store.file(record.path)
+            if current is None or (current.size, current.mtime, current.content_hash) != (
+                    record.size, record.mtime, record.content_hash):
+                return
+            self.store.record_file(
+                record.path, folder_id=record.folder_id, file_type=record.file_type, size=record.size,
+                mtime=record.mtime, content_hash=record.content_hash, status=FileStatus.INDEXED,
+                error=note, title=passages.title, author=passages.author, chunks=_new_chunks(passages))
+
+    def fail_stored(self, record: FileRecord, reason: str) -> None:
+        """A stored file turned out unreadable (in the OCR phase): keep the reason, drop its text."""
+        self.store.record_file(record.path, folder_id=record.folder_id, file_type=record.file_type,
+                               size=record.size, mtime=record.mtime, content_hash=record.content_hash,
+                               status=FileStatus.FAILED, error=reason)
 
     # -- the embedding phase ----------------------------------------------------------------
 
@@ -380,6 +431,10 @@ class Indexer:
         else:
             report.failed += 1
             report.failures.append((c.path, reason))
+
+
+def _new_chunks(passages: FilePassages) -> list[NewChunk]:
+    return [NewChunk(k.ordinal, k.page, k.char_start, k.char_end, k.text) for k in passages.chunks]
 
 
 def _kind(path: str) -> str:

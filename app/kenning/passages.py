@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kenning.chunk import Chunk, chunk_document
 from kenning.extract import Document, Section, extract
-from kenning.extract.base import reading_budget
+from kenning.extract.base import ocr_texts, reading_budget
 from kenning.tokens import tokenizer_for
 
 CHARS_PER_TOKEN_BOUND = 8  # no passage of `window` tokens holds more text than this many chars a token
@@ -35,19 +35,21 @@ class FilePassages:
     author: str | None
     chunks: list[Chunk] = field(default_factory=list)
     note: str | None = None  # set when only part of the file is indexed, and why
+    ocr_pages: list[int] = field(default_factory=list)  # pages only OCR can read, not read yet
 
     @property
     def empty(self) -> bool:
         return not self.chunks
 
 
-def read_passages(path: str, plan: ChunkPlan) -> FilePassages:
-    """In the child: the file's passages (none if it has no text)."""
+def read_passages(path: str, plan: ChunkPlan, ocr: dict[int, str] | None = None) -> FilePassages:
+    """In the child: the file's passages (none if it has no text); `ocr` is what OCR read on the
+    pages that have no text layer (those not in it are listed in `ocr_pages`)."""
     max_chars = plan.max_passages * plan.window * CHARS_PER_TOKEN_BOUND
-    with reading_budget(4 * max_chars):  # bytes: up to 4 a character in UTF-8
+    with reading_budget(4 * max_chars), ocr_texts(ocr or {}):  # bytes: up to 4 a character in UTF-8
         document = extract(Path(path))
     if document.is_empty():
-        return FilePassages(clean(document.title), clean(document.author))
+        return FilePassages(clean(document.title), clean(document.author), ocr_pages=document.ocr_pages)
     document = _cut(document, max_chars)
     for section in document.sections:  # a character for each (the offsets stay), that SQLite can store
         section.text = _LONE_SURROGATE.sub("\ufffd", section.text)
@@ -58,7 +60,12 @@ def read_passages(path: str, plan: ChunkPlan) -> FilePassages:
     if document.truncated or limited:
         note = (f"only the first {len(chunks):,} passages are indexed (the limit is {plan.max_passages:,} a file); "
                 "raise the passage limit in the settings to index all of it")
-    return FilePassages(clean(document.title), clean(document.author), chunks, note)
+    return FilePassages(clean(document.title), clean(document.author), chunks, note, document.ocr_pages)
+
+
+def pages_needing_ocr(path: str) -> list[int]:
+    """In the child: the pages of the file that have no text layer, to be read by OCR."""
+    return extract(Path(path)).ocr_pages
 
 
 def clean(text: str | None) -> str | None:
@@ -76,4 +83,4 @@ def _cut(document: Document, max_chars: int) -> Document:
             break
         sections.append(Section(section.text[:room], section.page))
         used += min(room, len(section.text)) + len(Document.SEPARATOR)
-    return Document(sections, document.title, document.author, truncated=True)
+    return Document(sections, document.title, document.author, truncated=True, ocr_pages=document.ocr_pages)

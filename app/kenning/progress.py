@@ -35,6 +35,8 @@ class ProgressLine:
         """Reading files (keywords), then embedding their passages (meaning)."""
         if p.phase == "meaning":
             done, total, unit, rate_of = p.passages_done, p.passages_total, "passages embedded", p.passages_done
+        elif p.phase == "ocr":  # pages of the file being read by OCR
+            done, total, unit, rate_of = p.files_done, p.files_total, "scanned pages (OCR)", p.chunks_done
         else:
             done, total, unit, rate_of = p.files_done, p.files_total, "files read", p.chunks_done
         now = time.monotonic()

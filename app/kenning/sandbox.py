@@ -78,6 +78,7 @@ class ExtractionSandbox:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._pending: str | None = None
+        self._pending_timeout = timeout_s
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -106,7 +107,9 @@ class ExtractionSandbox:
         """Start extracting `path`; `result()` brings its Document."""
         self.submit_call(extract_document, os.fspath(path))
 
-    def submit_call(self, function: Callable, *args) -> None:
+    def submit_call(self, function: Callable, *args, timeout_s: float | None = None) -> None:
+        """Start `function(*args)` in the child; `result()` brings its answer (within `timeout_s`,
+        else the sandbox's own limit)."""
         if self._pending is not None:
             raise RuntimeError("one request at a time")
         if self._process is None or not self._process.is_alive():
@@ -114,10 +117,16 @@ class ExtractionSandbox:
             self._start()
         self._connection().send((function, args))
         self._pending = f"{function.__name__}{args!r}"[:200]
+        self._pending_timeout = self.timeout_s if timeout_s is None else timeout_s
 
     def call(self, function: Callable, *args):
         """`function(*args)` in the child, within the limits."""
         self.submit_call(function, *args)
+        return self.result()
+
+    def call_within(self, timeout_s: float, function: Callable, *args):
+        """`function(*args)` in the child, within `timeout_s` instead of the usual time limit."""
+        self.submit_call(function, *args, timeout_s=timeout_s)
         return self.result()
 
     def result(self):
@@ -125,9 +134,10 @@ class ExtractionSandbox:
         path, self._pending = self._pending, None
         try:
             conn = self._connection()
-            if not conn.poll(self.timeout_s):
+            timeout = self._pending_timeout
+            if not conn.poll(timeout):
                 self._stop()
-                raise ExtractionError(f"extraction took longer than {self.timeout_s:g} s; skipped")
+                raise ExtractionError(f"extraction took longer than {timeout:g} s; skipped")
             kind, payload = conn.recv()
         except (EOFError, OSError):
             code = self._process.exitcode if self._process else None

@@ -67,6 +67,7 @@ class Service:
         self._last_folder_check = time.monotonic()
         self._exclusions: tuple | None = None  # the patterns last applied
         self._reconciled = False  # the start-up catch-up has run to its end
+        self._ocr_turn = True  # OCR goes next when both scanned pages and passages wait
 
     # -- control (any thread) ----------------------------------------------------------------
 
@@ -230,6 +231,9 @@ class Service:
         self.status.queued = queued
         self.status.passages_waiting = engine.passages_waiting()
         waiting = 0 if paused or queued else self.status.passages_waiting  # to embed now
+        # Scanned pages and embedding take turns, so neither starves the other.
+        ocr = not paused and not queued and (not waiting or self._ocr_turn) and engine.ocr_pending()
+        self._ocr_turn = not self._ocr_turn
         switching = engine.model_switch_pending()
         if paused:
             self.status.state, self.status.phase, self.status.eta_s = ServiceState.PAUSED, "", None
@@ -250,6 +254,8 @@ class Service:
             engine.dequeue(batch)  # after the files are committed: a crash redoes them, no loss
             self.status.queued = engine.queued_count()
             self.status.message = ""
+        elif ocr:
+            self._read_scans(engine)
         elif waiting:
             self._embed(engine, waiting)
             self.status.files_done = self.status.files_total = 0
@@ -259,7 +265,7 @@ class Service:
             self.status.state, self.status.current, self.status.eta_s = ServiceState.IDLE, "", None
             self.status.phase, self.status.files_done, self.status.files_total = "", 0, 0
         self._publish()
-        if (paused or not queued) and not waiting and not (switching and not paused):
+        if (paused or not queued) and not waiting and not ocr and not (switching and not paused):
             due = self.settler.next_due()
             wait = 0.5 if due is None else max(0.01, min(0.5, due - time.monotonic()))
             self.settler.wakeup.wait(wait)
@@ -281,6 +287,21 @@ class Service:
             self._fail(f"embedding failed: {exc}")
             return
         self.status.message = ""
+
+    def _read_scans(self, engine: Engine) -> None:
+        """A few pages of the OCR phase: scanned pages and images, read after every file's words."""
+        self.status.state, self.status.phase, self.status.message = ServiceState.INDEXING, "ocr", ""
+        try:
+            step = engine.ocr_step()
+        except (IndexDamaged, DiskFull):
+            raise
+        except Exception as exc:
+            log.exception("OCR failed; retrying in %s s", RETRY_S)
+            self._fail(f"OCR failed: {exc}")
+            return
+        if step is not None:
+            self.status.current = step.path
+            self.status.files_done, self.status.files_total = step.pages_done, step.pages_total
 
     def _fail(self, message: str, exc: Exception | None = None) -> None:
         """Say why work stopped, then wait before trying again (the work stays queued)."""

@@ -40,9 +40,9 @@ class ServiceStatus:
     current: str = ""
     chunks_per_s: float = 0.0
     eta_s: float | None = None  # until everything is searchable by meaning, from the measured rates
-    phase: str = ""  # keywords (reading files) | meaning (embedding passages) | switching | "" (nothing)
-    files_done: int = 0  # of the files read in this run (the start-up catch-up, a batch of changes)
-    files_total: int = 0
+    phase: str = ""  # keywords (reading files) | ocr (scanned pages) | meaning (embedding) | switching | ""
+    files_done: int = 0  # of the files read in this run (the start-up catch-up, a batch of changes);
+    files_total: int = 0  # in the OCR phase, the pages read of the current file
     passages_done: int = 0  # embedded since the service started
     passages_waiting: int = 0  # passages still without a vector (found by their words meanwhile)
     passages_per_s: float = 0.0  # the embedding rate, measured over the last minute
@@ -73,6 +73,12 @@ def describe(status: ServiceStatus | None) -> str:
     if state == "indexing":
         if status.phase == "meaning":
             parts = [f"Indexing: embedding passages, {status.passages_waiting:,} to go"]
+        elif status.phase == "ocr":
+            name = os.path.basename(status.current) or "a scanned file"
+            parts = [f"Indexing: reading scanned pages (OCR), {name}, page {status.files_done:,} of {status.files_total:,}"
+                     if status.files_total else f"Indexing: reading scanned pages (OCR), {name}"]
+            if status.passages_waiting:
+                parts.append(f"{status.passages_waiting:,} passages to embed")
         elif status.files_total:
             parts = [f"Indexing: reading files, {status.files_done:,} of {status.files_total:,}"]
             if status.passages_waiting:
@@ -110,7 +116,7 @@ def progress_of(status: ServiceStatus | None) -> tuple[int, int]:
         return 0, 0
     if status.phase == "meaning":
         return status.passages_done, status.passages_done + status.passages_waiting
-    if status.phase == "keywords" and status.files_total:
+    if status.phase in ("keywords", "ocr") and status.files_total:
         return status.files_done, status.files_total
     return (status.done, status.done + status.queued) if status.queued else (0, 0)
 

@@ -30,6 +30,9 @@ class IndexSettings:
     max_passages: int = 10_000  # per file: the rest of a longer file is reported, not indexed
     follow_links: bool = False  # False: only links whose target is inside an indexed folder
     low_priority: bool = True  # the background service indexes at low CPU and I/O priority
+    ocr: bool = True  # read scanned pages and images with Tesseract, when it is installed
+    ocr_languages: str = ""  # Tesseract's names, "deu+eng"; empty: the system's language and English
+    ocr_page_timeout_s: float = 120.0  # to OCR one page
 
 
 @dataclass
@@ -44,6 +47,9 @@ class Settings:
     memory_mb: int = 800
     follow_links: bool = IndexSettings.follow_links
     low_priority: bool = IndexSettings.low_priority
+    ocr: bool = IndexSettings.ocr
+    ocr_languages: str = IndexSettings.ocr_languages
+    ocr_page_timeout_s: float = IndexSettings.ocr_page_timeout_s
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -75,7 +81,8 @@ class Settings:
     def index_settings(self) -> IndexSettings:
         return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens,
                              max_passages=self.max_passages, follow_links=self.follow_links,
-                             memory_mb=self.memory_mb, low_priority=self.low_priority)
+                             memory_mb=self.memory_mb, low_priority=self.low_priority, ocr=self.ocr,
+                             ocr_languages=self.ocr_languages, ocr_page_timeout_s=self.ocr_page_timeout_s)
 
     def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag

@@ -56,12 +56,14 @@ class FileStatus(str, Enum):
     FAILED = "failed"
     UNSUPPORTED = "unsupported"
     EMPTY = "empty"  # readable, but no text in it
+    NEEDS_OCR = "needs_ocr"  # scanned pages or images, for OCR (what text it has is indexed already)
 
     def __str__(self) -> str:
         return self.value
 
 
 PROBLEM_STATUSES = (FileStatus.FAILED, FileStatus.EMPTY)
+LISTED_STATUSES = (*PROBLEM_STATUSES, FileStatus.NEEDS_OCR)  # what `failures` lists, with the reason
 
 
 class Meta(str, Enum):
@@ -210,6 +212,9 @@ _MIGRATIONS: tuple[tuple[str, str | Callable[[apsw.Connection], None]], ...] = (
     CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
     """),
     ("vector tables in small chunks", _vectors_in_small_chunks),
+    ("files by status (those waiting for OCR)", """
+    CREATE INDEX files_status ON files(status, mtime);
+    """),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -598,6 +603,16 @@ class Store:
     def files_under(self, folder_id: int) -> list[str]:
         return [real_path(r[0]) for r in self.db.execute("SELECT path FROM files WHERE folder_id = ?", (folder_id,))]
 
+    def files_needing_ocr(self, limit: int = 100) -> list[FileRecord]:
+        """Files with pages only OCR can read, recently modified first."""
+        rows = self.db.execute(
+            "SELECT id, path, folder_id, file_type, size, mtime, content_hash, status, error, "
+            "chunk_count FROM files WHERE status = ? ORDER BY mtime DESC LIMIT ?", (FileStatus.NEEDS_OCR.value, limit))
+        return [FileRecord.from_row(row) for row in rows]
+
+    def content_hashes(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
+
     def files_by_hash(self, content_hash: str) -> list[FileRecord]:
         rows = self.db.execute(
             "SELECT id, path, folder_id, file_type, size, mtime, content_hash, status, error, "
@@ -919,11 +934,11 @@ class Store:
 
     def failures(self) -> list[tuple[str, FileStatus, str]]:
         """Files that could not be read, and files indexed only in part, with the reason."""
-        marks = ",".join("?" * len(PROBLEM_STATUSES))
+        marks = ",".join("?" * len(LISTED_STATUSES))
         return [(real_path(path), FileStatus(status), error) for path, status, error in self.db.execute(
             f"SELECT path, status, error FROM files WHERE status IN ({marks}) "
             "OR (status = 'indexed' AND error IS NOT NULL) ORDER BY path",
-            [s.value for s in PROBLEM_STATUSES])]
+            [s.value for s in LISTED_STATUSES])]
 
     def size_bytes(self) -> int:
         return sum(

@@ -24,6 +24,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "opendocument": (".odt", ".ods", ".odp"),
     "webpage": (".html", ".htm", ".xhtml"),
     "mail": (".eml",),
+    "image": (".png", ".jpg", ".jpeg", ".jfif", ".tif", ".tiff", ".webp", ".bmp", ".gif"),
     "plaintext": plaintext.EXTENSIONS,
 }
 _BY_EXTENSION = {ext: name for name, extensions in FORMATS.items() for ext in extensions}

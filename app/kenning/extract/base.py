@@ -36,6 +36,7 @@ class Document:
     title: str | None = None
     author: str | None = None
     truncated: bool = False  # only the start of the file was read (see `reading_budget`)
+    ocr_pages: list[int] = field(default_factory=list)  # pages (1-based) that only OCR can read
 
     SEPARATOR = "\n\n"
 
@@ -57,6 +58,23 @@ class Document:
 
 
 _budget: list[int | None] = [None]
+_ocr_texts: list[dict[int, str]] = [{}]
+
+
+@contextmanager
+def ocr_texts(texts: dict[int, str]):
+    """While active, a page that has no text layer takes its text from `texts` (page -> what OCR
+    read there) instead of being listed in `Document.ocr_pages`."""
+    _ocr_texts.append(texts)
+    try:
+        yield
+    finally:
+        _ocr_texts.pop()
+
+
+def ocr_text(page: int) -> str | None:
+    """What OCR read on `page` (see `ocr_texts`), or None if it has not been read."""
+    return _ocr_texts[-1].get(page)
 
 
 @contextmanager

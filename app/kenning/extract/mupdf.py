@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pymupdf
 
-from kenning.extract.base import Document, ExtractionError, Section
+from kenning.extract.base import Document, ExtractionError, Section, ocr_text
 
 # No TEXT_PRESERVE_LIGATURES: "ﬁ" comes out as "fi". Unknown glyphs become U+FFFD, not CIDs.
 _FLAGS = pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_MEDIABOX_CLIP
 # MuPDF 1.28's own dehyphenation leaves most line-end hyphens, so join "hyphen-\nation" here
 # (lower-case letters on both sides; "Jean-\nPaul" and "COVID-\n19" keep theirs).
 _HYPHENATED = re.compile(r"(?<=[^\W\d_])[-\u00ad\u2010]\n(?=[^\W\d_])")
+
+_SCANNED_KINDS = ("PDF", "XPS", "OXPS")  # fixed-layout pages that may be scans; a book's pictures are not
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -47,21 +49,27 @@ def _read(doc: pymupdf.Document, kind: str) -> Document:
     if doc.needs_pass and not doc.authenticate(""):
         raise ExtractionError("encrypted or password-protected")
     count = doc.page_count  # lays out the whole book for EPUB and MOBI
-    sections = []
+    sections, scanned = [], []
     for number in range(count):
         try:
-            sections.append(Section(_page_text(doc[number]), number + 1))
+            page = doc[number]
+            text = _page_text(page)
+            if not text and kind in _SCANNED_KINDS and page.get_image_info():
+                text = ocr_text(number + 1) or ""  # a scanned page: what OCR read, if it has run
+                if ocr_text(number + 1) is None:
+                    scanned.append(number + 1)
+            sections.append(Section(text, number + 1))
         except MemoryError:
             raise
         except Exception as exc:
             if _out_of_memory(exc):  # MuPDF's own allocation failed: the limit, not damage
                 raise MemoryError from exc
             continue  # one broken page does not spoil the others
-    result = Document(sections, _meta(doc, "title"), _meta(doc, "author"))
+    result = Document(sections, _meta(doc, "title"), _meta(doc, "author"), ocr_pages=scanned)
     if count and not sections:
         raise ExtractionError(f"damaged {kind} file: no page could be read")
     # MuPDF "repairs" broken PDFs into empty pages; that is damage, not an empty document.
-    if (count == 0 or doc.is_repaired) and result.is_empty():
+    if (count == 0 or doc.is_repaired) and result.is_empty() and not scanned:
         raise ExtractionError(f"damaged {kind} file: no readable text")
     return result
 

@@ -8,6 +8,7 @@ import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
@@ -79,8 +80,9 @@ class PreviewLoader(QObject):
 
     loaded = Signal(int, object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, data_dir: Path | None = None):
         super().__init__(parent)
+        self.data_dir = data_dir
         self._ids = itertools.count(1)
         self.newest = 0
         self._pool = QThreadPool(self)
@@ -90,7 +92,7 @@ class PreviewLoader(QObject):
     def previewer(self) -> Previewer:
         """In the pool's one thread."""
         if self._previewer is None:
-            self._previewer = Previewer()
+            self._previewer = Previewer(data_dir=self.data_dir)
         return self._previewer
 
     def request(self, result: SearchResult, page: int | None = None, terms: Sequence[str] = ()) -> int:

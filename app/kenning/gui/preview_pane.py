@@ -40,10 +40,11 @@ class PreviewPane(QWidget):
     more_like_requested = Signal(object)
     loaded = Signal()  # a preview (or its failure message) is on screen
 
-    def __init__(self, parent=None):
+    def __init__(self, data_dir: Path | None = None, parent=None):
+        """`data_dir`: the index's (what OCR read on scanned pages is kept there)."""
         super().__init__(parent)
         self.result: SearchResult | None = None
-        self.loader = PreviewLoader(self)
+        self.loader = PreviewLoader(self, data_dir)
         self.loader.loaded.connect(self._on_loaded)
         self._request = 0
         self.page = 0  # the page shown, when the file has pages

@@ -137,7 +137,7 @@ class SearchWindow(QMainWindow):
         self.left.addWidget(self.results_page)
         self.left.setMinimumWidth(340)
 
-        self.preview = PreviewPane()
+        self.preview = PreviewPane(link.data_dir)
         self.preview.open_requested.connect(self.open_result)
         self.preview.folder_requested.connect(self.open_folder)
         self.preview.more_like_requested.connect(self.more_like_this)
