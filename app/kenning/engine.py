@@ -15,13 +15,16 @@ from pathlib import Path
 from kenning.embed import Embedder, EmbedderSettings
 from kenning.errors import IndexDamaged, KenningError
 from kenning.exclude import Exclusions
+from kenning.extract.containers import split_member
 from kenning.extract.tools import Tool, optional_tools
 from kenning.index import Indexer, IndexProgress, IndexReport
+from kenning.members import MemberCopies
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL
 from kenning.models.download import DownloadProgress
 from kenning.models.library import InstalledModel, ModelChoice, ModelLibrary
 from kenning.ocr_phase import OcrStep
 from kenning.paths import default_data_dir, is_inside, private_dir
+from kenning.sandbox import ExtractionSandbox
 from kenning.search import Filters, Searcher, SearchResult
 from kenning.service_status import ServiceLock, ServiceStatus
 from kenning.settings import IndexSettings, Settings
@@ -97,6 +100,12 @@ class Status:
         }
 
 
+def file_on_disk(path: str) -> str:
+    """The file on disk a result comes from: the archive or mailbox for one of their members."""
+    found = split_member(path)
+    return found[0] if found is not None and not os.path.exists(path) else path
+
+
 def _absolute(path: Path | str) -> str:
     return str(Path(path).expanduser().absolute())
 
@@ -136,6 +145,7 @@ class Engine:
         self.on_model_progress = on_model_progress
         self._embedder: Embedder | None = None
         self._indexer: Indexer | None = None
+        self._copies: MemberCopies | None = None  # of archive members, for opening them
         self._switch = ModelSwitch(self._store, self.models, self.embedder_settings)
 
     @classmethod
@@ -411,14 +421,24 @@ class Engine:
 
     def failures(self) -> list[tuple[str, FileStatus, str]]:
         """Files that could not be read, or only in part, with why (not those deleted since)."""
-        return [failure for failure in self._store.failures() if os.path.lexists(failure[0])]
+        return [failure for failure in self._store.failures() if os.path.lexists(file_on_disk(failure[0]))]
 
     def retry(self, path: Path) -> None:
         """Index a failed file again: forget the failure (an unchanged file would be skipped) and
-        queue it for the service, which picks it up even while it runs."""
-        target = str(Path(path).absolute())
+        queue it for the service, which picks it up even while it runs. For a member of an
+        archive or mailbox, the whole archive is read again."""
+        target = file_on_disk(str(Path(path).absolute()))
         self._store.remove_files([target])
         self.enqueue([(target, os.stat(target).st_mtime if os.path.exists(target) else time.time())])
+
+    def local_copy(self, path: str) -> str:
+        """A path an application can open: the file itself, or for a member of an archive or
+        mailbox, a private copy of it (made in the extraction sandbox)."""
+        if self._copies is None:
+            self._copies = MemberCopies(self.data_dir, ExtractionSandbox(self.index_settings.timeout_s,
+                                                                         self.index_settings.memory_mb),
+                                        self.index_settings)
+        return self._copies.local_path(path)
 
     def status(self) -> Status:
         counts = self._store.counts()
@@ -593,6 +613,8 @@ class Engine:
             log.info("could not save the folder list: %s", exc)
 
     def close(self) -> None:
+        if self._copies is not None:
+            self._copies.sandbox.close()
         self._switch.close()
         self._drop_embedder()
         self._store.close()

@@ -22,6 +22,8 @@ from kenning import extract
 from kenning.embed import Embedder
 from kenning.exclude import Exclusions
 from kenning.extract import ExtractionError, UnsupportedFile
+from kenning.extract.containers import is_container
+from kenning.members import clear_scratch, read_container
 from kenning.ocr_phase import OcrCache, OcrPhase
 from kenning.passages import ChunkPlan, FilePassages, read_passages
 from kenning.paths import is_inside
@@ -78,6 +80,7 @@ class _Candidate:
     size: int
     mtime: float
     content_hash: str | None = None
+    container: bool = False  # an archive or mailbox (see `members`)
 
 
 @dataclass
@@ -103,6 +106,8 @@ class Indexer:
                               self.settings.max_passages)
         self._extraction: ExtractionSandbox | None = None  # the child process, kept between calls
         self.ocr = OcrPhase(self, OcrCache(store.data_dir))
+        self.scratch = store.data_dir / "unpacking"  # archives' members while they are read
+        clear_scratch(self.scratch)
 
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
               should_stop: Callable[[], bool] | None = None) -> IndexReport:
@@ -149,8 +154,28 @@ class Indexer:
 
     def _submit(self, sandbox: ExtractionSandbox, candidate: _Candidate) -> None:
         """Read a file in the child; scanned pages that OCR read before (the same content) come
-        from the OCR cache."""
-        sandbox.submit_call(read_passages, candidate.path, self.plan, self.ocr.cache.texts(candidate.content_hash))
+        from the OCR cache. An archive or mailbox is read member by member, when its turn comes."""
+        if not candidate.container:
+            sandbox.submit_call(read_passages, candidate.path, self.plan, self.ocr.cache.texts(candidate.content_hash))
+
+    def _index_container(self, sandbox: ExtractionSandbox, candidate: _Candidate, report: IndexReport) -> None:
+        """An archive or mailbox: each member a file of its own, all stored in one transaction."""
+        try:
+            contents = read_container(sandbox, candidate.path, candidate.mtime, self.settings, self.plan,
+                                      self.scratch)
+        except (ExtractionError, UnsupportedFile) as exc:
+            self._record_failure(candidate, FileStatus.FAILED, str(exc), report)
+            return
+        self.store.record_container(
+            candidate.path, contents.members, folder_id=candidate.folder_id,
+            file_type=extract.file_type(Path(candidate.path)), size=candidate.size, mtime=candidate.mtime,
+            content_hash=candidate.content_hash, status=FileStatus.INDEXED, error=contents.note)
+        report.indexed += 1
+        report.chunks += sum(len(member.chunks) for member in contents.members)
+        report.failures += [(m.path, m.error or "") for m in contents.members if m.status == FileStatus.FAILED]
+        report.failed += sum(m.status == FileStatus.FAILED for m in contents.members)
+        if contents.note:
+            report.warnings.append(f"{candidate.path}: {contents.note}")
 
     def _sandbox(self) -> ExtractionSandbox:
         if self._extraction is None:
@@ -293,9 +318,12 @@ class Indexer:
         if not extract.supported(Path(path)):
             self._record_failure(candidate, FileStatus.UNSUPPORTED, "unsupported file type", report)
             return None
-        if info.st_size > self.settings.max_file_mb * 1024 * 1024:
-            reason = f"larger than the {self.settings.max_file_mb:g} MB limit (see --max-file-mb)"
-            self._record_failure(candidate, FileStatus.FAILED, reason, report)
+        candidate.container = is_container(Path(path))
+        limit_mb = self.settings.max_archive_mb if candidate.container else self.settings.max_file_mb
+        if info.st_size > limit_mb * 1024 * 1024:
+            what = "the archive limit in the settings" if candidate.container else "--max-file-mb"
+            self._record_failure(candidate, FileStatus.FAILED, f"larger than the {limit_mb:g} MB limit (see {what})",
+                                 report)
             return None
         try:
             candidate.content_hash = content_hash(path)
@@ -311,6 +339,9 @@ class Indexer:
     # -- per file ---------------------------------------------------------------------------
 
     def _finish_extraction(self, sandbox, candidate: _Candidate, report: IndexReport) -> _Extracted | None:
+        if candidate.container:
+            self._index_container(sandbox, candidate, report)
+            return None
         try:
             passages: FilePassages = sandbox.result()
         except UnsupportedFile as exc:

@@ -12,6 +12,7 @@ from pathlib import Path
 from kenning.extract import FORMATS, Document, extract
 from kenning.extract.base import ocr_texts
 from kenning.extract.ocr import OcrPage
+from kenning.members import MemberCopies
 from kenning.ocr_phase import OcrCache
 from kenning.relevance import best_sentence
 from kenning.sandbox import ExtractionSandbox
@@ -218,11 +219,15 @@ class Previewer:
         limits = settings or IndexSettings()
         self._sandbox = ExtractionSandbox(limits.timeout_s, limits.memory_mb)
         self._scans = OcrCache(data_dir) if data_dir is not None else None
+        self._copies = MemberCopies(data_dir, self._sandbox, limits) if data_dir is not None else None
 
     def preview(self, path: str, page: int | None, char_start: int, char_end: int,
                 show_page: int | None = None, width_px: int = RENDER_WIDTH_PX,
                 terms: Sequence[str] = ()) -> PagePreview | TextPreview:
-        """Raises ExtractionError (damaged, too slow, crashed the parser) or OSError (gone)."""
+        """Raises ExtractionError (damaged, too slow, crashed the parser) or OSError (gone). A
+        member of an archive or mailbox is previewed from a private copy."""
+        if self._copies is not None:
+            path = self._copies.local_path(path)
         scans = self._scanned_pages(path)
         return self._sandbox.call(load_preview, path, page, char_start, char_end, show_page, width_px, tuple(terms),
                                   scans)

@@ -37,6 +37,7 @@ def extract_document(path: str) -> Document:
 
 
 def _child_main(conn: Connection, memory_bytes: int | None) -> None:
+    os.umask(0o077)  # what it unpacks (archive members, copies to open) is the user's alone
     if memory_bytes and sys.platform != "win32":
         import resource
 

@@ -33,6 +33,9 @@ class IndexSettings:
     ocr: bool = True  # read scanned pages and images with Tesseract, when it is installed
     ocr_languages: str = ""  # Tesseract's names, "deu+eng"; empty: the system's language and English
     ocr_page_timeout_s: float = 120.0  # to OCR one page
+    max_archive_mb: float = 2048.0  # an archive or mailbox, and all it unpacks to; larger ones are skipped
+    max_archive_files: int = 20_000  # members of one archive (nested ones included)
+    max_archive_depth: int = 3  # archives inside archives, opened this deep
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Settings:
     ocr: bool = IndexSettings.ocr
     ocr_languages: str = IndexSettings.ocr_languages
     ocr_page_timeout_s: float = IndexSettings.ocr_page_timeout_s
+    max_archive_mb: float = IndexSettings.max_archive_mb
+    max_archive_files: int = IndexSettings.max_archive_files
+    max_archive_depth: int = IndexSettings.max_archive_depth
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -82,7 +88,9 @@ class Settings:
         return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens,
                              max_passages=self.max_passages, follow_links=self.follow_links,
                              memory_mb=self.memory_mb, low_priority=self.low_priority, ocr=self.ocr,
-                             ocr_languages=self.ocr_languages, ocr_page_timeout_s=self.ocr_page_timeout_s)
+                             ocr_languages=self.ocr_languages, ocr_page_timeout_s=self.ocr_page_timeout_s,
+                             max_archive_mb=self.max_archive_mb, max_archive_files=self.max_archive_files,
+                             max_archive_depth=self.max_archive_depth)
 
     def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import apsw
 import numpy as np
@@ -215,6 +215,10 @@ _MIGRATIONS: tuple[tuple[str, str | Callable[[apsw.Connection], None]], ...] = (
     ("files by status (those waiting for OCR)", """
     CREATE INDEX files_status ON files(status, mtime);
     """),
+    ("members of archives and mailboxes", """
+    ALTER TABLE files ADD COLUMN container_id INTEGER REFERENCES files(id);
+    CREATE INDEX files_container ON files(container_id) WHERE container_id IS NOT NULL;
+    """),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -237,6 +241,21 @@ class FileRecord:
         file_id, path, folder_id, file_type, size, mtime, content_hash, status, error, chunk_count = row
         return cls(file_id, real_path(path), folder_id, file_type, size, mtime, content_hash, FileStatus(status), error,
                    chunk_count)
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """A member of an archive or mailbox, for `Store.record_container`."""
+
+    path: str  # `container › name`
+    file_type: str
+    size: int
+    mtime: float
+    status: FileStatus
+    error: str | None = None
+    title: str | None = None
+    author: str | None = None
+    chunks: Sequence[NewChunk] = ()
 
 
 @dataclass(frozen=True)
@@ -601,7 +620,29 @@ class Store:
             "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(stored_path(directory)),))]
 
     def files_under(self, folder_id: int) -> list[str]:
-        return [real_path(r[0]) for r in self.db.execute("SELECT path FROM files WHERE folder_id = ?", (folder_id,))]
+        """The files of a folder on disk (not the members of its archives and mailboxes)."""
+        return [real_path(r[0]) for r in self.db.execute(
+            "SELECT path FROM files WHERE folder_id = ? AND container_id IS NULL", (folder_id,))]
+
+    def members(self, container_path: str) -> list[str]:
+        """The paths of the members indexed from an archive or mailbox."""
+        return [real_path(r[0]) for r in self.db.execute(
+            "SELECT m.path FROM files m JOIN files c ON m.container_id = c.id WHERE c.path = ? ORDER BY m.id",
+            (stored_path(container_path),))]
+
+    def record_container(self, path: str, members: Sequence[NewMember], **details) -> int:
+        """An archive or mailbox and its members, in one transaction: a member whose text is
+        unchanged keeps its passages (and vectors); members no longer there are forgotten."""
+        with self.transaction():
+            container_id = self.record_file(path, keep_members=True, **details)
+            kept = {member.path for member in members}
+            self._remove_stored([stored_path(p) for p in self.members(path) if p not in kept])
+            for member in members:
+                self.record_file(member.path, folder_id=details["folder_id"], file_type=member.file_type,
+                                 size=member.size, mtime=member.mtime, content_hash=None, status=member.status,
+                                 error=member.error, title=member.title, author=member.author,
+                                 chunks=member.chunks, container_id=container_id)
+        return container_id
 
     def files_needing_ocr(self, limit: int = 100) -> list[FileRecord]:
         """Files with pages only OCR can read, recently modified first."""
@@ -628,13 +669,15 @@ class Store:
         with self.transaction():
             replaced = self.file(new_path)
             if replaced is not None and new_path != old_path:
-                released = self._delete_chunks(replaced.id)
-                self.db.execute("DELETE FROM files WHERE id = ?", (replaced.id,))
-                self._release(released)
+                self._remove_stored([stored_path(new_path)])
+            moved = self.file(old_path)
             self.db.execute(
                 "UPDATE files SET path = ?, folder_id = ?, size = ?, mtime = ?, file_type = ? WHERE path = ?",
                 (stored_path(new_path), folder_id, size, mtime, file_type, stored_path(old_path)),
             )
+            if moved is not None:  # an archive's members move with it
+                self.db.execute("UPDATE files SET path = ? || substr(path, ?), folder_id = ? WHERE container_id = ?",
+                                (stored_path(new_path), len(stored_path(old_path)) + 1, folder_id, moved.id))
 
     def touch_file(self, file_id: int, size: int, mtime: float) -> None:
         with self.transaction():
@@ -655,22 +698,27 @@ class Store:
         author: str | None = None,
         chunks: Sequence[NewChunk] = (),
         vectors: np.ndarray | None = None,
+        container_id: int | None = None,
+        keep_members: bool = False,
     ) -> int:
         """Replace everything known about `path` in one transaction. Its passages wait for their
-        vectors unless `vectors` (one per chunk) are given, or the same text already has one."""
+        vectors unless `vectors` (one per chunk) are given, or the same text already has one. A
+        former archive's members are forgotten (unless `keep_members`: `record_container`)."""
         with self.transaction():
             old = self.file(path)
             released = self._delete_chunks(old.id) if old is not None else []
+            if old is not None and not keep_members:
+                self._remove_stored([stored_path(p) for p in self.members(path)])
             self.db.execute(
                 "INSERT INTO files(path, folder_id, file_type, size, mtime, content_hash, status, "
-                "error, title, author, chunk_count, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                "error, title, author, chunk_count, indexed_at, container_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(path) DO UPDATE SET folder_id=excluded.folder_id, "
                 "file_type=excluded.file_type, size=excluded.size, mtime=excluded.mtime, "
                 "content_hash=excluded.content_hash, status=excluded.status, error=excluded.error, "
                 "title=excluded.title, author=excluded.author, chunk_count=excluded.chunk_count, "
-                "indexed_at=excluded.indexed_at",
+                "indexed_at=excluded.indexed_at, container_id=excluded.container_id",
                 (stored_path(path), folder_id, file_type, size, mtime, content_hash, status.value, error, title,
-                 author, len(chunks), time.time()),
+                 author, len(chunks), time.time(), container_id),
             )
             file_id = self.value("SELECT id FROM files WHERE path = ?", (stored_path(path),))
             passages = self._insert_chunks(file_id, title or readable_path(Path(path).stem), chunks, mtime)
@@ -778,6 +826,11 @@ class Store:
             for path in paths:
                 record = self.file(real_path(path))
                 if record is not None:
+                    members = [cast(int, r[0]) for r in self.db.execute(
+                        "SELECT id FROM files WHERE container_id = ?", (record.id,)).fetchall()]
+                    for member in members:
+                        self._release(self._delete_chunks(member), vector_tables)
+                        self.db.execute("DELETE FROM files WHERE id = ?", (member,))
                     self._release(self._delete_chunks(record.id), vector_tables)
                     self.db.execute("DELETE FROM files WHERE id = ?", (record.id,))
                     removed += 1

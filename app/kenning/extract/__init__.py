@@ -33,24 +33,48 @@ __all__ = ["FORMATS", "Document", "ExtractionError", "Section", "UnsupportedFile
 
 
 def supported(path: Path) -> bool:
-    return _extension(path) in _BY_EXTENSION
+    """Whether Kenning reads this file: a document, an archive or mailbox (see `containers`)."""
+    return _format(Path(path)) is not None or _container(Path(path))
 
 
 def known_types() -> list[str]:
     """Every file type the indexer reads, as filters name them ("pdf", "docx", "txt")."""
-    return sorted(ext.lstrip(".") for ext in _BY_EXTENSION)
+    return sorted({ext.lstrip(".") for ext in _BY_EXTENSION} | {"eml", "zip", "tar", "gz", "bz2", "xz", "tgz",
+                                                                 "7z", "rar", "mbox"})
 
 
 def file_type(path: Path) -> str:
     """The type name used in filters: the extension without its dot ("pdf", "docx", "txt")."""
+    path = Path(path)
+    if _extension(path) not in _BY_EXTENSION and _is_maildir_message(path):
+        return "eml"
     return _extension(path).lstrip(".") or "none"
 
 
 def extract(path: Path) -> Document:
-    name = _BY_EXTENSION.get(_extension(path))
+    name = _format(Path(path))
     if name is None:
         raise UnsupportedFile(f"unsupported file type {_extension(path) or '(none)'}")
     return _module(name).extract(Path(path))
+
+
+def _format(path: Path) -> str | None:
+    name = _BY_EXTENSION.get(_extension(path))
+    if name is None and _is_maildir_message(path):
+        return "mail"
+    return name
+
+
+def _is_maildir_message(path: Path) -> bool:
+    """A message in a Maildir folder (`cur/` or `new/` beside `tmp/`): a file per message, unnamed by type."""
+    parent = path.parent
+    return parent.name in ("cur", "new") and (parent.parent / "tmp").is_dir() and not path.name.startswith(".")
+
+
+def _container(path: Path) -> bool:
+    from kenning.extract.containers import is_container
+
+    return is_container(path)
 
 
 def _module(name: str) -> ModuleType:

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kenning.engine import file_on_disk
 from kenning.gui import desktop
 from kenning.gui.empty_state import EmptyState
 from kenning.gui.filter_bar import FilterBar
 from kenning.gui.icons import app_icon
+from kenning.gui.operations import EngineOp
 from kenning.gui.preview_pane import PreviewPane
 from kenning.gui.result_list import RETURN_KEYS, ResultList
 from kenning.gui.search_worker import SearchClient, SearchOutcome
@@ -404,8 +406,19 @@ class SearchWindow(QMainWindow):
         self.preview.show_result(self.current_result(), content_terms(self.query) if self.query else [])
 
     def open_result(self, result: SearchResult | None) -> None:
-        if result is not None and not desktop.open_file(result.path, result.page):
-            self._cannot_open(result)
+        if result is None:
+            return
+        if file_on_disk(result.path) == result.path:
+            if not desktop.open_file(result.path, result.page):
+                self._cannot_open(result)
+            return
+        # A member of an archive or mailbox: opened from a private copy, made off the UI thread.
+        def opened(copy: object) -> None:
+            if not desktop.open_file(str(copy), result.page):
+                self._cannot_open(result)
+
+        EngineOp(self.link.tasks, lambda engine: engine.local_copy(result.path)).success(opened).failure(
+            self.link.operation_failed.emit).run_in_background()
 
     def _cannot_open(self, result: SearchResult) -> None:
         """No application opens this kind of file: say so, and offer its folder instead."""
@@ -421,7 +434,7 @@ class SearchWindow(QMainWindow):
 
     def open_folder(self, result: SearchResult | None) -> None:
         if result is not None:
-            desktop.open_containing_folder(result.path)
+            desktop.open_containing_folder(file_on_disk(result.path))
 
     def more_like_this(self, result: SearchResult | None) -> None:
         if result is None:
