@@ -81,7 +81,7 @@ def unpack(path: Path, into: Path, wanted: Callable[[str], bool], limits: Unpack
         for name, size, mtime, open_member in _members(path, kind, limits):
             if not wanted(name) or not budget.member(size):
                 continue
-            target = into / str(len(found)) / _safe_name(name)
+            target = into / str(len(found)) / safe_name(name)
             target.parent.mkdir(parents=True, exist_ok=True)
             with open_member() as source, open(target, "wb") as out:
                 _copy(source, out, budget)
@@ -107,7 +107,7 @@ def _copy(source: BinaryIO, out: BinaryIO, budget: UnpackBudget) -> None:
         out.write(block)
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
     base = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     cleaned = "".join(ch if ch.isprintable() and ch not in '<>:"|?*' else "_" for ch in base).strip(" .")
     return cleaned[:150] or "member"

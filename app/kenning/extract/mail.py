@@ -1,20 +1,25 @@
 """E-mail messages (.eml) through the standard library: headers, body, attachment names.
 
 The text is a header block (From, To, Cc, Date, Subject), then the text/plain body, or the HTML
-body as text when there is no plain one, then the names of attached files (not their content).
+body as text when there is no plain one, then the names of attached files and the text of those
+Kenning reads (PDF, Office, text...: a section each).
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import tempfile
 from email.message import EmailMessage
 from pathlib import Path
 
 from kenning.extract import plaintext, webpage
-from kenning.extract.base import Document, ExtractionError, Section, read_bytes_limited
+from kenning.extract.base import Document, ExtractionError, Section, UnsupportedFile, read_bytes_limited
 
 _HEADERS = ("From", "To", "Cc", "Date", "Subject")
+MAX_ATTACHMENTS_BYTES = 100 * 2**20  # of one message's attachments, read for their text
+MAX_NESTING = 2  # a message attached to a message attached to a message is not read
+_nesting = [0]
 
 
 def extract(path: Path) -> Document:
@@ -38,15 +43,52 @@ def _extract(message: EmailMessage) -> Document:
     body = _body(message)
     if body:
         parts.append(body)
-    attachments = [
-        str(p.get_filename()) for p in message.walk() if p.get_filename() and not p.is_multipart()
-    ]
-    if attachments:
-        parts.append("Attachments: " + ", ".join(attachments))
+    attached = [p for p in message.walk() if p.get_filename() and not p.is_multipart()]
+    if attached:
+        parts.append("Attachments: " + ", ".join(str(p.get_filename()) for p in attached))
     text = "\n\n".join(parts).replace("\r\n", "\n")
-    return Document(
-        [Section(text)], _header(message, "Subject") or None, _header(message, "From") or None
-    )
+    files = [(str(p.get_filename()), _payload(p)) for p in attached]
+    return Document([Section(text), *attachment_sections(files)], _header(message, "Subject") or None,
+                    _header(message, "From") or None)
+
+
+def attachment_sections(attachments: list[tuple[str, bytes]]) -> list[Section]:
+    """The text of the attached documents Kenning reads, a section each ("Attachment report.pdf: ...").
+    An attachment is read like a file of its own (from a private temporary copy), within limits;
+    one that cannot be read is left out, and the message is still indexed."""
+    from kenning.extract import extract, supported
+    from kenning.extract.archive import safe_name
+
+    if _nesting[0] >= MAX_NESTING:
+        return []
+    sections, budget = [], MAX_ATTACHMENTS_BYTES
+    with tempfile.TemporaryDirectory(prefix="kenning-attachments-") as folder:
+        for number, (name, data) in enumerate(attachments):
+            target = Path(folder) / str(number) / safe_name(name)
+            if not supported(target) or not data or len(data) > budget:
+                continue
+            budget -= len(data)
+            target.parent.mkdir()
+            target.write_bytes(data)
+            _nesting[0] += 1
+            try:
+                text = extract(target).text.strip()
+            except (ExtractionError, UnsupportedFile):
+                continue
+            finally:
+                _nesting[0] -= 1
+                target.unlink()
+            if text:
+                sections.append(Section(f"Attachment {name}:\n\n{text}"))
+    return sections
+
+
+def _payload(part) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # a damaged transfer encoding: the attachment is left out
+        return b""
+    return data if isinstance(data, bytes) else b""
 
 
 def _header(message: EmailMessage, name: str) -> str:

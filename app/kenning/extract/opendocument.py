@@ -1,4 +1,5 @@
-"""OpenDocument text, spreadsheets and presentations (.odt .ods .odp) through odfpy.
+"""OpenDocument text, spreadsheets and presentations (.odt .ods .odp, and the flat XML .fodt .fods
+.fodp) through odfpy.
 
 Text documents give one section; spreadsheets one per sheet (page = sheet number), with rows as
 tab-separated lines; presentations one per slide (page = slide number), speaker notes included.
@@ -7,13 +8,16 @@ Rows or cells marked as repeated are read once.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from xml.dom import Node
+from xml.sax import handler
+from xml.sax.xmlreader import InputSource
 
 from odf import dc, meta
-from odf.opendocument import load
+from odf.opendocument import OpenDocument, load
 
-from kenning.extract.base import Document, ExtractionError, Section, check_zip
+from kenning.extract.base import Document, ExtractionError, Section, check_zip, read_bytes_limited
 
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -27,12 +31,37 @@ _CELLS = {(_TABLE, "table-cell"), (_TABLE, "covered-table-cell")}
 _SKIP = {(_TEXT, "tracked-changes"), (_OFFICE, "annotation"), (_TEXT, "sequence-decls")}
 
 
+FLAT_SUFFIXES = (".fodt", ".fods", ".fodp", ".fodg")  # one XML file instead of a zip archive
+MAX_FLAT_BYTES = 256 * 2**20
+
+
+def _load_flat(path: Path) -> OpenDocument:
+    """A flat OpenDocument file, parsed into the same structure odfpy's `load` gives for a zip."""
+    from defusedxml.sax import make_parser
+    from odf.load import LoadParser
+
+    data = read_bytes_limited(path, MAX_FLAT_BYTES)
+    doc = OpenDocument("application/vnd.oasis.opendocument.text", add_generator=False)
+    doc._parsing = "content.xml"
+    parser = make_parser()
+    parser.setFeature(handler.feature_namespaces, 1)
+    parser.setFeature(handler.feature_external_ges, 0)
+    parser.setContentHandler(LoadParser(doc))
+    parser.setErrorHandler(handler.ErrorHandler())
+    source = InputSource()
+    source.setByteStream(io.BytesIO(data))
+    parser.parse(source)
+    return doc
+
+
 def extract(path: Path) -> Document:
     if path.stat().st_size == 0:
         return Document()
-    check_zip(path, "OpenDocument")
+    flat = path.suffix.lower() in FLAT_SUFFIXES
+    if not flat:
+        check_zip(path, "OpenDocument")
     try:
-        doc = load(str(path))
+        doc = _load_flat(path) if flat else load(str(path))
         # The content decides, not the extension: office:text, spreadsheet, presentation...
         content = next(c for c in doc.body.childNodes if c.nodeType == Node.ELEMENT_NODE)
         kind = content.qname[1]

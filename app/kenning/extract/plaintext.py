@@ -19,7 +19,7 @@ from kenning.extract.base import Document, ExtractionError, Section, read_head
 
 EXTENSIONS = tuple(
     (
-        ".txt .text .md .markdown .rst .adoc .org .csv .tsv .log .json .jsonl .yaml .yml .toml "
+        ".txt .text .md .markdown .rst .adoc .org .log .json .jsonl .yaml .yml .toml "
         ".ini .cfg .conf .properties .xml .tex .bib "
         ".py .pyi .js .mjs .ts .tsx .jsx .vue .svelte .java .c .h .cpp .hpp .cc .cxx .cs .go "
         ".rs .rb .php .sh .bash .zsh .fish .ps1 .bat .sql .swift .kt .kts .scala .r .m .mm "
