@@ -105,6 +105,33 @@ def render(collection: Collection, fresh: bool = False) -> Path:
     return CORPUS
 
 
+def render_pdfs(collection: Collection, scanned: bool, limit: int | None = None, fresh: bool = False) -> Path:
+    """Every document (the first `limit`) as a PDF: with a text layer, or scanned (image-only
+    pages at 200 dpi, as a scanner makes them), for the OCR comparison."""
+    folder = OUT / "cisi" / (f"corpus-{'scanned' if scanned else 'text'}-pdf" + (f"-{limit}" if limit else ""))
+    done = folder / ".complete"
+    if done.exists() and not fresh:
+        return folder
+    sys.path.insert(0, str(REPO / "tests"))
+    from docmaker import write_document
+    from scanmaker import write_scanned_pdf
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    docs = list(collection.docs.items())[:limit]
+    print(f"rendering {len(docs)} CISI documents as {'scanned' if scanned else 'text'} PDFs ...", file=sys.stderr)
+    for did, rec in docs:
+        title = one_line(rec.get("T", "")) or f"Document {did}"
+        abstract = one_line(rec.get("W", ""))
+        target = folder / f"cisi-{did:04d}.pdf"
+        if scanned:
+            write_scanned_pdf(target, [[abstract] if abstract else []], title=title)
+        else:
+            write_document(target, title, [abstract] if abstract else [])
+    done.touch()
+    return folder
+
+
 def prepare_model(model: str | None) -> None:
     """Prepare (convert) the model once, in bench/out/models."""
     from kenning.models.catalogue import DEFAULT_MODEL

@@ -2,6 +2,7 @@
 BM25-only and the shipped hybrid search, over the 76 judged queries, through the `kenning` CLI.
 
     python bench/quality.py [--cisi DIR] [--model NAME|all] [--models-from DIR] [--fresh]
+    python bench/quality.py --ocr [--ocr-docs N]    # scanned PDFs (Tesseract) against text PDFs
 
 The documents are rendered as files of mixed formats and indexed once per model under bench/out/;
 later runs reuse both unless --fresh is given. `--model all` evaluates every catalogue model whose
@@ -48,9 +49,9 @@ def build_index(corpus: Path, data_dir: Path, model: str | None, fresh: bool) ->
     return seconds
 
 
-def evaluate(collection, corpus: Path, model: str | None, fresh: bool) -> dict[str, list[float]]:
+def evaluate(collection, corpus: Path, model: str | None, fresh: bool, index_name: str = "") -> dict[str, list[float]]:
     """Index CISI with `model` (reused when done) and score every mode; prints the details."""
-    data_dir = cisi.OUT / "cisi" / f"index-{cisi.safe_name(model)}"
+    data_dir = cisi.OUT / "cisi" / (index_name or f"index-{cisi.safe_name(model)}")
     seconds = build_index(corpus, data_dir, model, fresh)
     status = json.loads(cisi.kenning(data_dir, model, "status", "--json"))
 
@@ -85,6 +86,27 @@ def evaluate(collection, corpus: Path, model: str | None, fresh: bool) -> dict[s
     return scores
 
 
+def compare_scans(collection, limit: int | None, fresh: bool) -> int:
+    """nDCG@10 of the same abstracts as scanned PDFs and as text PDFs (the default model)."""
+    if limit:  # judge only against the documents that are there
+        kept = set(list(collection.docs)[:limit])
+        collection = cisi.Collection({d: collection.docs[d] for d in kept}, collection.queries,
+                                     {q: r & kept for q, r in collection.relevant.items()})
+        collection.queries = {q: t for q, t in collection.queries.items() if collection.relevant[q]}
+    suffix = f"-{limit}" if limit else ""
+    results = {}
+    for scanned in (False, True):
+        corpus = cisi.render_pdfs(collection, scanned, limit, fresh)
+        kind = "scanned" if scanned else "text"
+        print(f"\n=== {kind} PDFs ===")
+        results[kind] = evaluate(collection, corpus, None, fresh, f"index-{kind}-pdf{suffix}")
+    print(f"\n{'mode':8s} {'text PDF':>9s} {'scanned':>9s} {'ratio':>7s}   (nDCG@10, {len(collection.docs)} documents)")
+    for mode in MODES:
+        text, scan = results["text"][mode][0], results["scanned"][mode][0]
+        print(f"{mode:8s} {text:9.3f} {scan:9.3f} {scan / text if text else 0:7.3f}")
+    return 0
+
+
 def local_catalogue_models(models_from: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """Catalogue models present locally (copied into the bench library), and those missing."""
     from kenning.models.catalogue import CATALOGUE
@@ -114,9 +136,14 @@ def main() -> int:
     parser.add_argument("--models-from", type=Path, default=default_data_dir(),
                         help="a Kenning data dir whose downloaded models --model all may use")
     parser.add_argument("--fresh", action="store_true", help="re-render the corpus and rebuild the index")
+    parser.add_argument("--ocr", action="store_true",
+                        help="the OCR row: CISI as scanned PDFs (read by Tesseract) against the same as text PDFs")
+    parser.add_argument("--ocr-docs", type=int, help="only the first N documents (judged queries stay all 76)")
     args = parser.parse_args()
 
     collection = cisi.load(args.cisi or cisi.default_cisi())
+    if args.ocr:
+        return compare_scans(collection, args.ocr_docs, args.fresh)
     corpus = cisi.render(collection, args.fresh)
     if args.model != "all":
         hybrid = evaluate(collection, corpus, args.model, args.fresh)["hybrid"][0]

@@ -197,6 +197,7 @@ def test_bad_files_are_recorded_and_indexing_continues(engine, tmp_path):
     (folder / "invalid.txt").write_bytes(b"valid start \xff\xfe\xfa broken utf8 \xc3 end about zebras")
     (folder / "big.txt").write_text("large file " * 200_000)
     (folder / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(200))
+    (folder / "song.mp3").write_bytes(b"ID3" + os.urandom(200))
     write_document(folder / "naïve – résumé 東京.md", "Unicode", ["Kyoto temples and gardens in autumn."])
     (folder / "loop").symlink_to(folder)  # a symlink loop
     engine.index_settings = IndexSettings(max_file_mb=1)
@@ -205,7 +206,8 @@ def test_bad_files_are_recorded_and_indexing_continues(engine, tmp_path):
     assert str(folder / "junk.pdf") in failures and str(folder / "junk.docx") in failures
     assert "encrypt" in failures[str(folder / "secret.pdf")] or "password" in failures[str(folder / "secret.pdf")]
     assert "MB limit" in failures[str(folder / "big.txt")]
-    assert report.unsupported == 1  # the PNG
+    assert "damaged or unreadable PNG image" in failures[str(folder / "picture.png")]
+    assert report.unsupported == 1  # the MP3
     status = engine.status()
     reasons = {Path(p).name: r for p, _, r in status.failures}
     assert "empty.txt" in reasons and "junk.pdf" in reasons

@@ -46,7 +46,8 @@ EXTRA_DEPENDS = ["libegl1", "libgl1"]
 # Qt's Wayland platform plugin needs these (without them Qt runs through XWayland); build servers
 # often lack them, so dpkg-shlibdeps cannot name them there. xdg-utils opens results.
 WAYLAND_LIBS = {"libwayland-client.so.0": "libwayland-client0", "libwayland-cursor.so.0": "libwayland-cursor0"}
-RECOMMENDS = [*WAYLAND_LIBS.values(), "xdg-utils"]
+RECOMMENDS = [*WAYLAND_LIBS.values(), "xdg-utils", "tesseract-ocr"]  # Tesseract reads scanned pages
+SUGGESTS = ["unar", "antiword"]  # RAR archives; Word 6/95 documents
 
 
 def version() -> str:
@@ -162,6 +163,7 @@ def main() -> int:
         control.write_text(
             f"Package: kenning\nVersion: {ver}\nArchitecture: {arch}\nMaintainer: {MAINTAINER}\n"
             f"Installed-Size: {installed_kb}\nDepends: {depends}\nRecommends: {', '.join(RECOMMENDS)}\n"
+            f"Suggests: {', '.join(SUGGESTS)}\n"
             f"Section: utils\nPriority: optional\nDescription: {DESCRIPTION}\n",
             encoding="utf-8",
         )

@@ -53,6 +53,9 @@ ChangesEnvironment=yes
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
 
+[Messages]
+FinishedLabel=Setup has finished installing [name] on your computer.%n%nTo search scanned PDFs and photos of text too, install Tesseract OCR (winget install UB-Mannheim.TesseractOCR); Kenning finds it without a restart.
+
 [Tasks]
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"; Flags: unchecked
 Name: "startatlogin"; Description: "Start Kenning when I sign in (it keeps the index up to date from the tray)"; GroupDescription: "Background indexing:"

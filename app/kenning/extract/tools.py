@@ -19,16 +19,17 @@ class Tool:
     def describe(self) -> str:
         if self.path is None:
             return f"{self.name}: not installed ({self.purpose} are reported, not read)"
-        return f"{self.name}: {self.path}" + (f" ({self.detail})" if self.detail else "")
+        return f"{self.name}: {self.path} (for {self.purpose}" + (f"; {self.detail})" if self.detail else ")")
 
 
 def optional_tools() -> list[Tool]:
+    from kenning.extract.archive import rar_decoder
+
     tesseract = tesseract_program()
     languages = ", ".join(installed_languages()) or "no language installed"
+    old_word = shutil.which("antiword") or shutil.which("catdoc")
     return [
         Tool("Tesseract", "scanned pages and images", tesseract, f"OCR languages: {languages}" if tesseract else ""),
-        *(Tool(name, purpose, shutil.which(name)) for name, purpose in _PROGRAMS),
+        Tool("RAR decoder (unrar, unar, 7z or bsdtar)", "RAR archives", rar_decoder()),
+        Tool("antiword or catdoc", "Word 6/95 documents", old_word),
     ]
-
-
-_PROGRAMS: tuple[tuple[str, str], ...] = ()

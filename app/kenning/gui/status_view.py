@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from kenning.gui.result_delegate import display_path
 from kenning.gui.service_link import ServiceLink
-from kenning.gui.status_text import duration, index_summary, progress_of, switch_summary
+from kenning.gui.status_text import duration, index_summary, progress_of, scanned_summary, switch_summary
 
 STATE_TITLES = {
     "starting": "Starting",
@@ -49,7 +49,7 @@ class StatusView(QDialog):
         self.summary.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Indexing progress")
-        keys = ("queued", "done", "failed", "speed", "eta", "current", "indexed", "model")
+        keys = ("queued", "done", "failed", "speed", "eta", "current", "indexed", "scanned", "model")
         self.values = {key: QLabel() for key in keys}
         for label in self.values.values():
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -59,7 +59,7 @@ class StatusView(QDialog):
         for key, title in (
             ("queued", "Files waiting"), ("done", "Files indexed this session"), ("failed", "Files that failed"),
             ("speed", "Speed"), ("eta", "Time left"), ("current", "Reading now"), ("indexed", "Files in the index"),
-            ("model", "Model"),
+            ("scanned", "Scanned pages and images"), ("model", "Model"),
         ):
             form.addRow(title + ":", self.values[key])
 
@@ -127,6 +127,7 @@ class StatusView(QDialog):
         reading = status.current if status and state == "indexing" else ""
         self.values["current"].setText(display_path(reading) if reading else "—")
         self.values["indexed"].setText(f"{self.link.files_indexed():,}")
+        self.values["scanned"].setText(scanned_summary(self.link.failures()))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.pause_button.setEnabled(status is not None and state in ("indexing", "idle", "paused", "starting"))
         self.stop_button.setText("Stop" if self.link.running_here else "Start")
