@@ -87,47 +87,48 @@ def doc_id(path: str) -> int | None:
 
 def render(collection: Collection, fresh: bool = False) -> Path:
     """Write each document as title + abstract (authors in the metadata); reuse a finished corpus."""
-    done = CORPUS / ".complete"
-    if done.exists() and not fresh:
-        return CORPUS
     sys.path.insert(0, str(REPO / "tests"))
     from docmaker import write_document
 
-    shutil.rmtree(CORPUS, ignore_errors=True)
-    CORPUS.mkdir(parents=True)
-    print(f"rendering {len(collection.docs)} CISI documents into {CORPUS} ...", file=sys.stderr)
-    for did, rec in collection.docs.items():
-        title = one_line(rec.get("T", "")) or f"Document {did}"
-        abstract = one_line(rec.get("W", ""))
-        authors = "; ".join(a.strip() for a in rec.get("A", "").splitlines() if a.strip())
-        write_document(CORPUS / doc_file(did), title, [abstract] if abstract else [], author=authors or "Unknown")
-    done.touch()
-    return CORPUS
+    def write(did: int, title: str, paragraphs: list[str], authors: str) -> None:
+        write_document(CORPUS / doc_file(did), title, paragraphs, author=authors)
+
+    return _render(CORPUS, list(collection.docs.items()), write, "files of mixed formats", fresh)
 
 
 def render_pdfs(collection: Collection, scanned: bool, limit: int | None = None, fresh: bool = False) -> Path:
     """Every document (the first `limit`) as a PDF: with a text layer, or scanned (image-only
     pages at 200 dpi, as a scanner makes them), for the OCR comparison."""
     folder = OUT / "cisi" / (f"corpus-{'scanned' if scanned else 'text'}-pdf" + (f"-{limit}" if limit else ""))
-    done = folder / ".complete"
-    if done.exists() and not fresh:
-        return folder
     sys.path.insert(0, str(REPO / "tests"))
     from docmaker import write_document
     from scanmaker import write_scanned_pdf
 
+    def write(did: int, title: str, paragraphs: list[str], authors: str) -> None:
+        target = folder / f"cisi-{did:04d}.pdf"
+        if scanned:
+            write_scanned_pdf(target, [paragraphs], title=title)
+        else:
+            write_document(target, title, paragraphs, author=authors)
+
+    kind = "scanned PDFs" if scanned else "text PDFs"
+    return _render(folder, list(collection.docs.items())[:limit], write, kind, fresh)
+
+
+def _render(folder: Path, docs: list[tuple[int, dict[str, str]]], write, kind: str, fresh: bool) -> Path:
+    """Write every document with `write(id, title, paragraphs, authors)` into `folder`, unless a
+    finished corpus is there."""
+    done = folder / ".complete"
+    if done.exists() and not fresh:
+        return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    docs = list(collection.docs.items())[:limit]
-    print(f"rendering {len(docs)} CISI documents as {'scanned' if scanned else 'text'} PDFs ...", file=sys.stderr)
+    print(f"rendering {len(docs)} CISI documents as {kind} into {folder} ...", file=sys.stderr)
     for did, rec in docs:
         title = one_line(rec.get("T", "")) or f"Document {did}"
         abstract = one_line(rec.get("W", ""))
-        target = folder / f"cisi-{did:04d}.pdf"
-        if scanned:
-            write_scanned_pdf(target, [[abstract] if abstract else []], title=title)
-        else:
-            write_document(target, title, [abstract] if abstract else [])
+        authors = "; ".join(a.strip() for a in rec.get("A", "").splitlines() if a.strip())
+        write(did, title, [abstract] if abstract else [], authors or "Unknown")
     done.touch()
     return folder
 

@@ -387,6 +387,26 @@ def test_keyboard_navigation_and_opening(qtbot, app, opened):
     assert window.field.hasFocus() and window.field.selectedText() == window.field.text()
 
 
+def test_a_member_of_an_archive_opens_from_a_private_copy_and_shows_the_archives_folder(qtbot, app, opened,
+                                                                                        tmp_path):
+    import zipfile
+
+    from kenning.search import SearchResult
+
+    archive = tmp_path / "papers.zip"
+    with zipfile.ZipFile(archive, "w") as papers:
+        papers.writestr("notes/otters.txt", "Otters hold paws while they sleep.")
+    result = SearchResult(f"{archive} › notes/otters.txt", 1.0, None, "Otters hold paws", "txt", 0.0, 0, 10)
+    before = len(opened)
+    app.window.open_result(result)
+    qtbot.waitUntil(lambda: len(opened) > before, timeout=WAIT_MS)
+    copy = Path(opened[-1].toLocalFile())
+    assert copy.name == "otters.txt" and copy.read_text(encoding="utf-8") == "Otters hold paws while they sleep."
+    assert copy.is_relative_to(app.data_dir)
+    app.window.open_folder(result)
+    assert opened[-1] == QUrl.fromLocalFile(str(tmp_path))
+
+
 def test_search_field_has_focus_on_open(qtbot, app):
     qtbot.waitUntil(lambda: app.window.field.hasFocus(), timeout=5000)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from docmaker import write_document, write_one_stream_pdf, write_zip_bomb_docx
 from storeview import open_store
 from test_engine import check_consistent
+from test_service import start_service
 
 from kenning.engine import Engine
-from kenning.service import Service
 from kenning.settings import Settings
 
 WORDS = "river mountain archive ledger invoice harbour lantern meadow orbit quartz signal tundra.".split()
@@ -86,12 +86,8 @@ def test_bombs_and_huge_files_are_read_within_the_limits(data_dir, tmp_path):
 def test_a_huge_file_does_not_hold_back_the_small_ones(data_dir, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    with Engine(data_dir=data_dir) as engine:
-        engine.add_folder(docs)
-    service = Service(data_dir, quiet_s=0.2)
-    service.start()
+    service = start_service(data_dir, docs)
     try:
-        assert service.wait_idle(120)
         huge_json(docs / "export.json")  # 10,000 passages to embed
         time.sleep(0.5)
         small_files(docs)

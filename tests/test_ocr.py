@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -199,24 +198,16 @@ def test_without_tesseract_a_scan_is_reported_once_and_picked_up_once_it_is_inst
 
 @needs_tesseract
 def test_the_service_reads_scans_in_the_background(data_dir, tmp_path):
-    from kenning.service import Service
+    from test_service import start_service, wait_until
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    with Engine(data_dir=data_dir) as engine:
-        engine.add_folder(docs)
-    service = Service(data_dir, quiet_s=0.2)
-    service.start()
+    service = start_service(data_dir, docs)
     try:
-        assert service.wait_idle(120)
         write_scanned_pdf(docs / "census.pdf", [PAGE_ONE])
         with Engine(data_dir=data_dir) as reader:
-            deadline = time.monotonic() + 60
-            found: list[str] = []
-            while time.monotonic() < deadline and not found:
-                found = [Path(r.path).name for r in reader.search("hedgehog census", mode="bm25")]
-                time.sleep(0.2)
-            assert found == ["census.pdf"]
+            found = lambda: [Path(r.path).name for r in reader.search("hedgehog census", mode="bm25")]
+            assert wait_until(lambda: found() == ["census.pdf"], 60)
             assert service.wait_idle(120)
             assert reader.status().files_needing_ocr == 0 and reader.passages_waiting() == 0
     finally:

@@ -13,9 +13,9 @@ from pathlib import Path
 from docmaker import write_document
 from storeview import open_store
 from test_engine import check_consistent
+from test_service import start_service
 
 from kenning.engine import Engine
-from kenning.service import Service
 
 TOPICS = [
     "Lighthouse keepers trimmed the wicks and polished the great lenses every evening before dusk.",
@@ -138,12 +138,8 @@ def test_status_json_counts_the_passages_still_waiting(data_dir, tmp_path):
 def test_the_service_makes_files_keyword_searchable_then_embeds_them(data_dir, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    with Engine(data_dir=data_dir) as engine:
-        engine.add_folder(docs)
-    service = Service(data_dir, quiet_s=0.2)
-    service.start()
+    service = start_service(data_dir, docs)
     try:
-        assert service.wait_idle(120)
         long_notes(docs / "notes.txt", paragraphs=40)
         with Engine(data_dir=data_dir) as reader:
             deadline = time.monotonic() + 60

@@ -16,6 +16,7 @@ from kenning.embed import Embedder, EmbedderSettings
 from kenning.errors import IndexDamaged, KenningError
 from kenning.exclude import Exclusions
 from kenning.extract.containers import split_member
+from kenning.extract.ocr import installed_languages as ocr_languages
 from kenning.extract.tools import Tool, optional_tools
 from kenning.index import Indexer, IndexProgress, IndexReport
 from kenning.members import MemberCopies
@@ -98,6 +99,9 @@ class Status:
             "failures": [{"path": p, "status": s.value, "reason": r} for p, s, r in self.failures],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
         }
+
+
+__all__ = ["Engine", "FolderInfo", "Status", "file_on_disk", "ocr_languages"]
 
 
 def file_on_disk(path: str) -> str:
@@ -243,15 +247,15 @@ class Engine:
     def index(self, paths: list[Path], progress: Callable[[IndexProgress], None] | None = None,
               should_stop: Callable[[], bool] | None = None, embed: bool = True) -> IndexReport:
         """Index folders and files: new and changed files are read, vanished ones dropped; then
-        (`embed`) scanned pages are read by OCR and every passage still without a vector is
-        embedded. `should_stop` is asked between files, pages and batches (a pause, a quit)."""
+        (`embed`) every passage still without a vector is embedded, scanned pages are read by OCR,
+        and their passages embedded in turn (the text files are searchable by meaning before the
+        slow OCR starts). `should_stop` is asked between files, pages and batches (a pause, a quit)."""
         indexer = self._indexing()
         report = indexer.index(paths, progress, should_stop)
         self._save_choices()  # folders given here are indexed folders from now on
-        if embed and not report.interrupted:
-            indexer.ocr_all(report, progress, should_stop)
-        if embed and not report.interrupted:
-            indexer.embed_all(report, progress, should_stop)
+        for phase in (indexer.embed_all, indexer.ocr_all, indexer.embed_all):
+            if embed and not report.interrupted:
+                phase(report, progress, should_stop)
         return report
 
     def ocr_step(self) -> OcrStep | None:

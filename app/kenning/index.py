@@ -156,7 +156,8 @@ class Indexer:
         """Read a file in the child; scanned pages that OCR read before (the same content) come
         from the OCR cache. An archive or mailbox is read member by member, when its turn comes."""
         if not candidate.container:
-            sandbox.submit_call(read_passages, candidate.path, self.plan, self.ocr.cache.texts(candidate.content_hash))
+            scans = self.ocr.cache.texts(candidate.content_hash, self.ocr.languages())
+            sandbox.submit_call(read_passages, candidate.path, self.plan, scans)
 
     def _index_container(self, sandbox: ExtractionSandbox, candidate: _Candidate, report: IndexReport) -> None:
         """An archive or mailbox: each member a file of its own, all stored in one transaction."""
@@ -170,7 +171,7 @@ class Indexer:
             candidate.path, contents.members, folder_id=candidate.folder_id,
             file_type=extract.file_type(Path(candidate.path)), size=candidate.size, mtime=candidate.mtime,
             content_hash=candidate.content_hash, status=FileStatus.INDEXED, error=contents.note)
-        report.indexed += 1
+        report.indexed += sum(m.status == FileStatus.INDEXED for m in contents.members)  # a file a member
         report.chunks += sum(len(member.chunks) for member in contents.members)
         report.failures += [(m.path, m.error or "") for m in contents.members if m.status == FileStatus.FAILED]
         report.failed += sum(m.status == FileStatus.FAILED for m in contents.members)

@@ -44,26 +44,29 @@ class OcrCache:
             raise ValueError("a content hash is letters and digits")
         return self.root / content_hash
 
-    def pages(self, content_hash: str | None) -> dict[int, OcrPage]:
+    def pages(self, content_hash: str | None, languages: str | None = None) -> dict[int, OcrPage]:
+        """The pages read so far (in `languages`, when given: read in others, they are read again)."""
         if not content_hash or not (folder := self._folder(content_hash)).is_dir():
             return {}
         found = {}
         for entry in folder.glob("*.json"):
             try:
                 data = json.loads(entry.read_text(encoding="utf-8"))
+                if languages is not None and data.get("languages") != languages:
+                    continue
                 words = [OcrWord(w[0], tuple(w[1:5])) for w in data.get("words", [])]
                 found[int(entry.stem)] = OcrPage(data.get("text", ""), words, data.get("failed", ""))
             except (OSError, ValueError, TypeError, IndexError):
                 continue  # a damaged record: that page is read again
         return found
 
-    def texts(self, content_hash: str | None) -> dict[int, str]:
-        return {page: result.text for page, result in self.pages(content_hash).items()}
+    def texts(self, content_hash: str | None, languages: str | None = None) -> dict[int, str]:
+        return {page: result.text for page, result in self.pages(content_hash, languages).items()}
 
-    def save(self, content_hash: str, page: int, result: OcrPage) -> None:
+    def save(self, content_hash: str, page: int, result: OcrPage, languages: str) -> None:
         private_dir(self.root)
         folder = private_dir(self._folder(content_hash))
-        record = asdict(result) | {"words": [[w.text, *w.box] for w in result.words]}
+        record = asdict(result) | {"words": [[w.text, *w.box] for w in result.words], "languages": languages}
         with atomic_output(folder / f"{page}.json") as tmp:
             tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
 
@@ -139,13 +142,14 @@ class OcrPhase:
             scanned = self._pages.get(record.path)
             if scanned is None:
                 scanned = self._pages[record.path] = sandbox.call(pages_needing_ocr, record.path)
-            done = self.cache.pages(record.content_hash)
+            languages = self.languages()
+            done = self.cache.pages(record.content_hash, languages)
             read = 0
             for page in [p for p in scanned if p not in done][:pages_per_step]:
                 if should_stop():
                     break
                 done[page] = self._read(sandbox, record, page)
-                self.cache.save(record.content_hash or "", page, done[page])
+                self.cache.save(record.content_hash or "", page, done[page], languages)
                 read += 1
             finished = all(page in done for page in scanned)
             if finished:

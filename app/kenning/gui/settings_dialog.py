@@ -9,6 +9,7 @@ in the background while search keeps using the current model."""
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from kenning.embed import physical_cores
+from kenning.engine import ocr_languages
 from kenning.gui import autostart, model_tasks
 from kenning.gui.background_task import TaskDialog, run_with_progress
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, ModelSpec
@@ -163,6 +165,20 @@ class SettingsDialog(QDialog):
         self.chunk.setToolTip("How much text each search result's passage holds (a word piece is about "
                               "three quarters of a word). Changing it reads every file again.")
 
+        languages = ocr_languages()
+        self.ocr = QCheckBox("Read scanned pages and images (OCR)")
+        self.ocr.setChecked(settings.ocr)
+        self.ocr.setToolTip("With Tesseract installed, pages without text and photos of text are read "
+                            "in the background" if languages else
+                            "Install Tesseract to read scanned pages and images (see the README)")
+        self.ocr_languages = QLineEdit(settings.ocr_languages)
+        self.ocr_languages.setAccessibleName("OCR languages")
+        self.ocr_languages.setPlaceholderText("Automatic: your system's language and English")
+        self.ocr_languages.setToolTip("Tesseract's language names joined by +, e.g. deu+eng. Installed: "
+                                      + (", ".join(languages) or "none (Tesseract is not installed)"))
+        self.ocr_languages.setEnabled(settings.ocr)
+        self.ocr.toggled.connect(self.ocr_languages.setEnabled)
+
         self.login = QCheckBox("Start Kenning when I log in")
         self.login.setChecked(autostart.enabled() if autostart.supported() else False)
         self.login.setEnabled(autostart.supported())
@@ -174,6 +190,8 @@ class SettingsDialog(QDialog):
         form.addRow("GPU:", self.gpu)
         form.addRow("Threads:", self.threads)
         form.addRow("Passage size:", self.chunk)
+        form.addRow("", self.ocr)
+        form.addRow("OCR languages:", self.ocr_languages)
         form.addRow("", self.login)
         note = QLabel("Saved changes take effect at once: indexing restarts with them, and searching "
                       "reloads the model.")
@@ -403,6 +421,8 @@ class SettingsDialog(QDialog):
             gpu=self.gpu.currentData(),
             threads=self.threads.value() or None,
             chunk_tokens=self.chunk.value(),
+            ocr=self.ocr.isChecked(),
+            ocr_languages="+".join(name for name in re.split(r"[+,\s]+", self.ocr_languages.text()) if name),
             proxy=self.proxy.text().strip(),
             start_at_login=self.login.isChecked(),
         )
