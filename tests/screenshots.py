@@ -8,6 +8,7 @@ look by eye.
 Builds an index in a temporary folder from resources/samples plus a few generated documents
 (among them a multi-page PDF), prepares the default model there, then saves:
 main-window.png (results and the PDF preview, passage highlighted), text-preview.png,
+scanned-preview.png (a scanned page read by OCR, the passage marked from the words' boxes),
 empty-state.png, folders-dialog.png, status-view.png (taken while the service indexes),
 settings-dialog.png (the model catalogue) and status-view-switch.png (a model switch pending).
 HOME points into the temporary folder so paths show as "~/Documents/...".
@@ -82,6 +83,18 @@ def write_samples(documents: Path) -> None:
             write_document(documents / relative, title, content)
     shutil.copytree(REPO / "resources" / "samples", documents / "Notes", dirs_exist_ok=True)
     write_truncated_pdf(documents / "Reports" / "scanned-invoice.pdf")  # shows up in Folders, with why
+    from scanmaker import write_scanned_pdf
+
+    write_scanned_pdf(documents / "Scans" / "parish-council-minutes.pdf", SCANNED_MINUTES,
+                      title="Parish Council — Minutes")  # image-only pages: read by OCR, if Tesseract is here
+
+
+SCANNED_MINUTES = [
+    ["Present: the chair, the clerk and seven councillors. Apologies from Mrs Patel.",
+     "1. The footpath behind the church will be resurfaced in April; the county pays two thirds."],
+    ["2. The hedgehog census counted 44 hedgehogs in village gardens, up from 31 last spring.",
+     "3. The bus shelter on Mill Lane needs a new roof before winter; the clerk will ask for quotes."],
+]
 
 
 def write_inbox(inbox: Path) -> None:
@@ -199,6 +212,13 @@ def take(out: Path, documents: Path, data_dir: Path, inbox: Path, dark: bool) ->
     wait_until(lambda: window.model.rowCount() > 0 and window.model.result(0).path.endswith(".docx"))
     wait_until(lambda: window.preview.stack.currentWidget() is window.preview.text_view)
     save(window, out / f"text-preview{suffix}.png")
+
+    window.field.setText("how many hedgehogs did the census find")
+    if wait_until(lambda: window.model.rowCount() > 0 and window.model.result(0).path.endswith("minutes.pdf"), 30):
+        wait_until(lambda: window.preview.page_view.page.highlights != [])
+        save(window, out / f"scanned-preview{suffix}.png")
+    else:
+        print("note: no scanned-preview.png (is Tesseract installed?)")
 
     kenning.show_folders()
     kenning.folders_dialog.resize(900, 520)
