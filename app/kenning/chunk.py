@@ -90,7 +90,13 @@ def chunk_document(
     text = document.text
     special = count("")  # [CLS]/[SEP] and any prefix, paid once per chunk
     budget = max(8, max_tokens - special)
-    measure = lambda s: count(s) - special
+    measured: dict[str, int] = {}  # a short section is one piece, one chunk: measured once, not thrice
+
+    def measure(span: str) -> int:
+        if span not in measured:
+            measured[span] = count(span) - special
+        return measured[span]
+
     chunks: list[Chunk] = []
     for offset, section in document.spans():
         if not section.text.strip():

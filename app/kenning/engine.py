@@ -206,7 +206,9 @@ class Engine:
         embedder = Embedder(installed.path, installed.spec, settings, verified=True)
         first = self._store.model_name is None
         self._store.bind_model(installed.spec.name, embedder.dimensions)
-        if first:
+        # The copy of the choices records the model too; an index without folders yet (one a
+        # reader just made, where the writer is about to restore them) must not wipe that copy.
+        if first and self._store.folders():
             self._save_choices()
         return embedder
 

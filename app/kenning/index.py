@@ -104,7 +104,7 @@ class Indexer:
         self.plan = ChunkPlan(str(embedder.path), embedder.spec.document_prefix,
                               min(self.settings.chunk_tokens, embedder.window), self.settings.overlap_tokens,
                               self.settings.max_passages)
-        self._extraction: ExtractionSandbox | None = None  # the child process, kept between calls
+        self._extraction: list[ExtractionSandbox] = []  # the child processes, kept between calls
         self.ocr = OcrPhase(self, OcrCache(store.data_dir))
         self.scratch = store.data_dir / "unpacking"  # archives' members while they are read
         clear_scratch(self.scratch)
@@ -129,27 +129,30 @@ class Indexer:
         self.on_progress(progress)
         if not candidates:
             return
-        sandbox = self._sandbox()
+        pool = self._pool()
+        width = len(pool)
         try:
+            # File i is read by child i % width, so the children read the next files while this
+            # process stores the one before; results are stored in order (recently modified first).
+            for i in range(min(width, len(candidates))):
+                self._submit(pool[i], candidates[i])
             for i, candidate in enumerate(candidates):
                 if self.should_stop():
                     report.interrupted = True
-                    if i > 0:
-                        sandbox.close()  # the file submitted next is not wanted now
+                    self.close()  # the files submitted next are not wanted now
                     break
-                if i == 0:
-                    self._submit(sandbox, candidate)
+                sandbox = pool[i % width]
                 progress.current = candidate.path
                 extracted = self._finish_extraction(sandbox, candidate, report)
-                if i + 1 < len(candidates):  # the child reads the next file while we store this one
-                    self._submit(sandbox, candidates[i + 1])
+                if i + width < len(candidates):
+                    self._submit(sandbox, candidates[i + width])
                 if extracted is not None:
                     self._store(extracted, report)
                     progress.chunks_done += len(extracted.passages.chunks)
                 progress.files_done = i + 1
                 self.on_progress(progress)
         except BaseException:
-            sandbox.close()  # a request may still be in flight: start clean next time
+            self.close()  # requests may still be in flight: start clean next time
             raise
 
     def _submit(self, sandbox: ExtractionSandbox, candidate: _Candidate) -> None:
@@ -178,15 +181,20 @@ class Indexer:
         if contents.note:
             report.warnings.append(f"{candidate.path}: {contents.note}")
 
-    def _sandbox(self) -> ExtractionSandbox:
-        if self._extraction is None:
-            self._extraction = ExtractionSandbox(self.settings.timeout_s, self.settings.memory_mb)
+    def _pool(self) -> list[ExtractionSandbox]:
+        """The extraction children (started when first asked for work), kept between calls."""
+        if not self._extraction:
+            self._extraction = [ExtractionSandbox(self.settings.timeout_s, self.settings.memory_mb)
+                                for _ in range(extraction_workers(self.settings))]
         return self._extraction
 
+    def _sandbox(self) -> ExtractionSandbox:
+        return self._pool()[0]
+
     def close(self) -> None:
-        if self._extraction is not None:
-            self._extraction.close()
-            self._extraction = None
+        for sandbox in self._extraction:
+            sandbox.close()
+        self._extraction = []
 
     # -- scanning ---------------------------------------------------------------------------
 
@@ -463,6 +471,12 @@ class Indexer:
         else:
             report.failed += 1
             report.failures.append((c.path, reason))
+
+
+def extraction_workers(settings: IndexSettings) -> int:
+    """How many files are read at once: the setting, else two where there are two cores or more
+    (one reads while the other's file is stored; more rarely pays, the store being one writer)."""
+    return settings.extraction_workers or min(2, os.cpu_count() or 1)
 
 
 def _new_chunks(passages: FilePassages) -> list[NewChunk]:

@@ -36,6 +36,7 @@ class IndexSettings:
     max_archive_mb: float = 2048.0  # an archive or mailbox, and all it unpacks to; larger ones are skipped
     max_archive_files: int = 20_000  # members of one archive (nested ones included)
     max_archive_depth: int = 3  # archives inside archives, opened this deep
+    extraction_workers: int = 0  # files read at once, each in a child process; 0: automatic
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Settings:
     max_archive_mb: float = IndexSettings.max_archive_mb
     max_archive_files: int = IndexSettings.max_archive_files
     max_archive_depth: int = IndexSettings.max_archive_depth
+    extraction_workers: int = IndexSettings.extraction_workers
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -90,7 +92,7 @@ class Settings:
                              memory_mb=self.memory_mb, low_priority=self.low_priority, ocr=self.ocr,
                              ocr_languages=self.ocr_languages, ocr_page_timeout_s=self.ocr_page_timeout_s,
                              max_archive_mb=self.max_archive_mb, max_archive_files=self.max_archive_files,
-                             max_archive_depth=self.max_archive_depth)
+                             max_archive_depth=self.max_archive_depth, extraction_workers=self.extraction_workers)
 
     def overridden(self, **flags) -> Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag
