@@ -234,3 +234,21 @@ def test_a_rar_archive_says_what_it_needs(data_dir, tmp_path):
     with Engine(data_dir=data_dir) as engine:
         reason = dict(engine.index([docs]).failures)[str(docs / "old.rar")]
     assert ("damaged RAR archive" if rar_decoder() else "install unrar, unar, 7z or bsdtar") in reason
+
+
+def test_member_names_cannot_reach_outside_the_private_folder(data_dir, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with zipfile.ZipFile(docs / "evil.zip", "w") as evil:
+        evil.writestr("../../escaped.txt", "Marmalade is made from Seville oranges.")
+        evil.writestr("/etc/absolute.txt", "Quinces set without added pectin.")
+    with tarfile.open(docs / "links.tar", "w") as tar:
+        link = tarfile.TarInfo("passwd.txt")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    with Engine(data_dir=data_dir) as engine:
+        engine.index([docs])
+        assert {r.path for r in engine.search("marmalade quinces", mode="bm25")} == {
+            f"{docs}/evil.zip › ../../escaped.txt", f"{docs}/evil.zip › /etc/absolute.txt"}
+        assert engine.search("root", mode="bm25") == []  # a link in an archive is not followed
+    assert not (tmp_path / "escaped.txt").exists() and not (data_dir.parent / "escaped.txt").exists()
