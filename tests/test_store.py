@@ -61,6 +61,16 @@ def test_an_outer_failure_rolls_back_what_inner_ones_did(store):
     assert store.get_meta(Meta.EXCLUDE) is None
 
 
+def test_a_file_read_while_its_folder_is_removed_is_not_recorded(store, tmp_path):
+    folder = store.add_folder(str(tmp_path / "docs"))
+    store.db.execute("UPDATE folders SET removing = 1 WHERE id = ?", (folder,))  # what remove_folder does first
+    recorded = store.record_file(str(tmp_path / "docs" / "late.txt"), folder_id=folder, file_type="txt", size=1,
+                                 mtime=1.0, content_hash="h", status=FileStatus.INDEXED,
+                                 chunks=[NewChunk(0, None, 0, 4, "late")])
+    assert recorded is None and store.file(str(tmp_path / "docs" / "late.txt")) is None
+    assert count(store, "SELECT count(*) FROM chunks") == 0
+
+
 def test_recording_a_file_replaces_its_passages_and_vectors(store, tmp_path):
     store.bind_model("test-model", 4)
     folder = store.add_folder(str(tmp_path / "docs"))

@@ -630,11 +630,13 @@ class Store:
             "SELECT m.path FROM files m JOIN files c ON m.container_id = c.id WHERE c.path = ? ORDER BY m.id",
             (stored_path(container_path),))]
 
-    def record_container(self, path: str, members: Sequence[NewMember], **details) -> int:
+    def record_container(self, path: str, members: Sequence[NewMember], **details) -> int | None:
         """An archive or mailbox and its members, in one transaction: a member whose text is
         unchanged keeps its passages (and vectors); members no longer there are forgotten."""
         with self.transaction():
             container_id = self.record_file(path, keep_members=True, **details)
+            if container_id is None:  # its folder is being removed
+                return None
             kept = {member.path for member in members}
             self._remove_stored([stored_path(p) for p in self.members(path) if p not in kept])
             for member in members:
@@ -700,11 +702,16 @@ class Store:
         vectors: np.ndarray | None = None,
         container_id: int | None = None,
         keep_members: bool = False,
-    ) -> int:
+    ) -> int | None:
         """Replace everything known about `path` in one transaction. Its passages wait for their
         vectors unless `vectors` (one per chunk) are given, or the same text already has one. A
-        former archive's members are forgotten (unless `keep_members`: `record_container`)."""
+        former archive's members are forgotten (unless `keep_members`: `record_container`).
+        Nothing is recorded (None) for a folder being removed: a file read while its folder was
+        being forgotten must not outlive it."""
         with self.transaction():
+            if folder_id is not None and not self.value(
+                    "SELECT count(*) FROM folders WHERE id = ? AND NOT removing", (folder_id,)):
+                return None
             old = self.file(path)
             released = self._delete_chunks(old.id) if old is not None else []
             if old is not None and not keep_members:
