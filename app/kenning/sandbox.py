@@ -117,7 +117,9 @@ class ExtractionSandbox:
             self._stop()
             self._start()
         self._connection().send((function, args))
-        self._pending = f"{function.__name__}{args!r}"[:200]
+        # Named by its first argument (the file): the rest (a chunk plan, a book's OCR text) can be
+        # large, and this runs for every file.
+        self._pending = f"{function.__name__}({args[0]!r}, ...)"[:200] if args else function.__name__
         self._pending_timeout = self.timeout_s if timeout_s is None else timeout_s
 
     def call(self, function: Callable, *args):
