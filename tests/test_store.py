@@ -231,3 +231,28 @@ def test_vectors_for_a_passage_that_changed_meanwhile_are_dropped(store, tmp_pat
     assert store.store_vectors("chunk_vectors", rows, np.ones((1, 4), dtype=np.float32)) == 0
     assert store.waiting_count() == 1
     assert store.store_vectors("a_table_no_longer_searched", store.waiting_passages(10), np.ones((1, 4))) == 0
+
+
+def test_a_passage_id_is_never_used_twice(store, tmp_path):
+    """vec0 can refill a deleted slot: a new passage under an old id would leave the fast vector
+    path's codes of that slot stale (vector_index.py sees changes by the slots' rowids)."""
+    store.bind_model("m", 4)
+    folder = store.add_folder(str(tmp_path))
+
+    def record(name, texts):
+        store.record_file(str(tmp_path / name), folder_id=folder, file_type="txt", size=1, mtime=1.0,
+                          content_hash=name, status=FileStatus.INDEXED,
+                          chunks=[NewChunk(i, None, 0, 1, t) for i, t in enumerate(texts)])
+
+    record("a.txt", ["first", "second"])
+    record("b.txt", ["third", "fourth"])  # the newest passages, with the highest ids
+    used = {p for p, in store.db.execute("SELECT id FROM passages")}
+    store.remove_files([str(tmp_path / "b.txt")])
+    record("c.txt", ["fifth", "sixth", "first"])  # "first" is shared: it keeps its id
+    store.close()
+    store = Store(tmp_path / "data")  # the highest id deleted outlives the connection
+    record("d.txt", ["seventh"])
+    ids = dict(store.db.execute("SELECT text, id FROM passages"))
+    assert {ids["fifth"], ids["sixth"], ids["seventh"]}.isdisjoint(used)
+    assert ids["first"] in used and ids["seventh"] > ids["sixth"] > ids["fifth"] > max(used)
+    store.close()
