@@ -9,6 +9,7 @@ import random
 import pytest
 from prose import document
 
+import kenning.search as search
 from kenning.engine import Engine
 from kenning.query import query_terms, stem
 from kenning.search import Filters
@@ -41,7 +42,10 @@ def many_files(tmp_path_factory, model_data_dir):
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "vector", "bm25"])
-def test_a_filter_on_few_files_fills_the_list(many_files, mode):
+@pytest.mark.parametrize("selection_to_fts", [True, False], ids=["filtered by FTS5", "filtered after"])
+def test_a_filter_on_few_files_fills_the_list(many_files, mode, selection_to_fts, monkeypatch):
+    if not selection_to_fts:
+        monkeypatch.setattr(search, "FTS_SELECTION", 0)
     engine, docs = many_files
     query = "the water in the morning and the budget for the office"
     cases = {

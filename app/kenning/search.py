@@ -18,6 +18,7 @@ from kenning.store import Store
 MODES = ("hybrid", "vector", "bm25")
 MAX_DEPTH = 4096  # candidates per list
 KEYWORD_BUDGET = 10_000  # chunks FTS5 may score for one query (see Searcher._keyword_hits)
+FTS_SELECTION = 25_000  # a filter's chunks handed to FTS5 at most (200,000 took 40 ms to hand over)
 SELECTIVE_SHARE = 0.2  # a filter letting through less than this share of the index is searched within
 MIN_SELECTION = 2_000  # chunks: below this, a filter is always searched within
 _KEYWORD_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kenning-keywords")
@@ -163,18 +164,23 @@ class Searcher:
             kept.add(term)
             total += counts[one_per_stem[term]]
         query = Searcher._keyword_query(parsed, [w for w in words if stem(w) in kept])
-        wanted = KEYWORD_BUDGET if allowed is not None else depth
+        wanted, within = depth, None
+        if allowed is not None and len(allowed) <= FTS_SELECTION:
+            within = sorted(allowed)  # FTS5 drops the other matches unscored
+        elif allowed is not None:  # too many to hand over: the best matches of all, then those allowed
+            wanted = KEYWORD_BUDGET
         if total <= KEYWORD_BUDGET or parsed.phrases:
-            hits = store.text_candidates(query, max(wanted, depth))
-            full = len(hits) < max(wanted, depth)
+            hits = store.text_candidates(query, wanted, within)
+            full = len(hits) < wanted
         else:
-            hits = store.recent_text_candidates(query, wanted, KEYWORD_BUDGET)
+            hits = store.recent_text_candidates(query, wanted, KEYWORD_BUDGET, within)
             full = False
-        if allowed is not None:
+        if allowed is not None and within is None:
             hits = [hit for hit in hits if hit[0] in allowed]
         if len(hits) < few and len(kept) < len(one_per_stem):  # the rare words are in few chunks:
-            hits = _after(hits, store.recent_text_candidates(  # the others' newest matches follow
-                Searcher._keyword_query(parsed, words), wanted, KEYWORD_BUDGET), allowed)
+            more = store.recent_text_candidates(  # the others' newest matches follow
+                Searcher._keyword_query(parsed, words), wanted, KEYWORD_BUDGET, within)
+            hits = _after(hits, [hit for hit in more if allowed is None or hit[0] in allowed])
             full = False
         return hits[:depth], full and len(hits) <= depth
 
@@ -212,12 +218,11 @@ class Searcher:
         return results
 
 
-def _after(hits: list[tuple[int, float]], more: list[tuple[int, float]],
-           allowed: set[int] | None) -> list[tuple[int, float]]:
-    """`hits`, then those of `more` not among them (within `allowed`), their bm25 scores shifted
-    to rank after every one of `hits` (lower is better)."""
+def _after(hits: list[tuple[int, float]], more: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """`hits`, then those of `more` not among them, their bm25 scores shifted to rank after
+    every one of `hits` (lower is better)."""
     seen = {chunk for chunk, _ in hits}
-    extra = [(c, score) for c, score in more if c not in seen and (allowed is None or c in allowed)]
+    extra = [(c, score) for c, score in more if c not in seen]
     if not hits or not extra:
         return hits + extra
     shift = max(score for _, score in hits) - min(score for _, score in extra)

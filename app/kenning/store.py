@@ -937,23 +937,23 @@ class Store:
         ids = self.chunk_ids()
         return 0 if ids is None else ids[1] - ids[0] + 1
 
-    def text_candidates(self, fts_query: str, k: int) -> list[tuple[int, float]]:
-        """(chunk id, bm25) of the k best lexical matches; lower bm25 is better."""
-        return list(
-            self.db.execute(
-                "SELECT rowid, bm25(chunk_fts, 1.0, 0.5) AS score FROM chunk_fts "
-                "WHERE chunk_fts MATCH ? ORDER BY score LIMIT ?",
-                (fts_query, k),
-            )
-        )
+    def text_candidates(self, fts_query: str, k: int, within: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """(chunk id, bm25) of the k best lexical matches (among the chunks `within` when given);
+        lower bm25 is better."""
+        inside, bindings = _within_chunks(within)
+        return list(self.db.execute(
+            f"SELECT rowid, bm25(chunk_fts, 1.0, 0.5) AS score FROM chunk_fts WHERE chunk_fts MATCH ? {inside} "
+            "ORDER BY score LIMIT ?", (fts_query, *bindings, k)))
 
-    def recent_text_candidates(self, fts_query: str, k: int, newest: int) -> list[tuple[int, float]]:
+    def recent_text_candidates(self, fts_query: str, k: int, newest: int,
+                               within: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """Like text_candidates, among the `newest` chunks that match only (FTS5 scores every
         match it ranks, about a microsecond each)."""
+        inside, bindings = _within_chunks(within)
         return list(self.db.execute(
             "SELECT rowid, score FROM (SELECT rowid, bm25(chunk_fts, 1.0, 0.5) AS score FROM chunk_fts "
-            "WHERE chunk_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
-            (fts_query, newest, k)))
+            f"WHERE chunk_fts MATCH ? {inside} ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
+            (fts_query, *bindings, newest, k)))
 
     def term_counts(self, words: Iterable[str]) -> dict[str, int]:
         """About how many chunks hold each word. FTS5 keeps no such counts (counting reads the
@@ -1054,3 +1054,12 @@ def _inode(path: Path) -> int | None:
         return os.stat(path).st_ino
     except OSError:
         return None
+
+
+def _within_chunks(within: Sequence[int] | None) -> tuple[str, tuple]:
+    """The condition keeping FTS5's matches to the chunks `within` (when given), and its binding.
+    The unary + keeps FTS5 from taking it as rowid lookups, one search each: it filters the
+    matches, so only those kept are scored."""
+    if within is None:
+        return "", ()
+    return "AND +rowid IN (SELECT value FROM json_each(?))", (json.dumps(list(within)),)
