@@ -197,14 +197,20 @@ def test_an_index_from_schema_3_keeps_its_vectors_and_drops_duplicates(tmp_path)
         store.close()
 
 
-def test_passages_are_shared_between_files_and_forgotten_with_the_last(store, tmp_path):
+def text_file_recorder(store: Store, folder):
+    """A function recording a text file of the given passages in `folder` (a fresh store's)."""
     store.bind_model("m", 4)
-    folder = store.add_folder(str(tmp_path))
+    folder_id = store.add_folder(str(folder))
 
-    def record(name, texts):
-        store.record_file(str(tmp_path / name), folder_id=folder, file_type="txt", size=1, mtime=1.0,
-                          content_hash=name, status=FileStatus.INDEXED,
-                          chunks=[NewChunk(i, None, 0, 1, t) for i, t in enumerate(texts)])
+    def record(name, texts, into=None):
+        (into or store).record_file(str(folder / name), folder_id=folder_id, file_type="txt", size=1, mtime=1.0,
+                                    content_hash=name, status=FileStatus.INDEXED,
+                                    chunks=[NewChunk(i, None, 0, 1, t) for i, t in enumerate(texts)])
+    return record
+
+
+def test_passages_are_shared_between_files_and_forgotten_with_the_last(store, tmp_path):
+    record = text_file_recorder(store, tmp_path)
 
     record("a.txt", ["one shared passage", "only in a"])
     record("b.txt", ["one  shared\npassage", "only in b"])  # the same words, other spacing
@@ -236,23 +242,18 @@ def test_vectors_for_a_passage_that_changed_meanwhile_are_dropped(store, tmp_pat
 def test_a_passage_id_is_never_used_twice(store, tmp_path):
     """vec0 can refill a deleted slot: a new passage under an old id would leave the fast vector
     path's codes of that slot stale (vector_index.py sees changes by the slots' rowids)."""
-    store.bind_model("m", 4)
-    folder = store.add_folder(str(tmp_path))
-
-    def record(name, texts):
-        store.record_file(str(tmp_path / name), folder_id=folder, file_type="txt", size=1, mtime=1.0,
-                          content_hash=name, status=FileStatus.INDEXED,
-                          chunks=[NewChunk(i, None, 0, 1, t) for i, t in enumerate(texts)])
-
+    record = text_file_recorder(store, tmp_path)
     record("a.txt", ["first", "second"])
     record("b.txt", ["third", "fourth"])  # the newest passages, with the highest ids
     used = {p for p, in store.db.execute("SELECT id FROM passages")}
     store.remove_files([str(tmp_path / "b.txt")])
     record("c.txt", ["fifth", "sixth", "first"])  # "first" is shared: it keeps its id
     store.close()
-    store = Store(tmp_path / "data")  # the highest id deleted outlives the connection
-    record("d.txt", ["seventh"])
-    ids = dict(store.db.execute("SELECT text, id FROM passages"))
+    reopened = Store(tmp_path / "data")  # the highest id deleted outlives the connection
+    try:
+        record("d.txt", ["seventh"], into=reopened)
+        ids = dict(reopened.db.execute("SELECT text, id FROM passages"))
+    finally:
+        reopened.close()
     assert {ids["fifth"], ids["sixth"], ids["seventh"]}.isdisjoint(used)
     assert ids["first"] in used and ids["seventh"] > ids["sixth"] > ids["fifth"] > max(used)
-    store.close()

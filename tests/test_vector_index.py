@@ -10,7 +10,7 @@ from synthetic import fill, unit_vectors
 
 import kenning.store as store_module
 import kenning.vector_index as vector_index
-from kenning.store import Store
+from kenning.store import FileStatus, NewChunk, Store
 
 DIMENSIONS = 64
 
@@ -81,7 +81,6 @@ def test_the_codes_follow_every_change(store, tmp_path):
     assert not gone & set(after)
     assert after == exact(store, query, 10)
 
-    from kenning.store import FileStatus, NewChunk
     store.record_file(str(tmp_path / "docs" / "new.txt"), folder_id=None, file_type="txt", size=1, mtime=1.0,
                       content_hash="new", status=FileStatus.INDEXED, chunks=[NewChunk(0, None, 0, 9, "brand new")],
                       vectors=query[None, :])
@@ -133,11 +132,20 @@ def test_a_table_made_anew_by_the_same_connection_is_read_anew(store, tmp_path):
     assert [p for p, _ in store.vector_candidates(queries[0], 10)] == [7]
 
 
+def churn(store: Store, tmp_path, rng: np.random.Generator, name: str, removed: int, added: int, passages: int) -> None:
+    """Remove `removed` files picked by `rng`, then record `added` new ones of random vectors."""
+    paths = sorted(p for p, in store.db.execute("SELECT path FROM files"))
+    store.remove_files([paths[i] for i in rng.choice(len(paths), size=removed, replace=False)])
+    for n in range(added):
+        chunks = [NewChunk(i, None, 0, 9, f"{name} file {n} passage {i}") for i in range(passages)]
+        store.record_file(str(tmp_path / "docs" / f"{name}-{n}.txt"), folder_id=None, file_type="txt", size=1,
+                          mtime=1.0, content_hash=f"{name}-{n}", status=FileStatus.INDEXED, chunks=chunks,
+                          vectors=unit_vectors(rng, passages, DIMENSIONS))
+
+
 def test_chunks_deleted_and_made_again_keep_every_vector_in_its_place(store, tmp_path, monkeypatch):
     """vec0 deletes a chunk whose vectors are all gone and numbers new ones afresh: the codes'
     blocks are freed and reused, and a search from another connection sees it all."""
-    from kenning.store import FileStatus, NewChunk
-
     monkeypatch.setattr(vector_index, "RESCORE_MIN", 10_000)  # rescore everything: must equal exact
     monkeypatch.setattr(vector_index, "MIN_TRAINING", 64)  # and keep codes all along
     fill(store, tmp_path / "docs", 8, 32, DIMENSIONS)
@@ -146,13 +154,7 @@ def test_chunks_deleted_and_made_again_keep_every_vector_in_its_place(store, tmp
     queries = unit_vectors(rng, 3, DIMENSIONS)
     try:
         for round_ in range(6):
-            paths = [p for p, in store.db.execute("SELECT path FROM files ORDER BY random() LIMIT 3")]
-            store.remove_files(paths)
-            for n in range(2):
-                chunks = [NewChunk(i, None, 0, 9, f"round {round_} file {n} passage {i}") for i in range(40)]
-                store.record_file(str(tmp_path / "docs" / f"new-{round_}-{n}.txt"), folder_id=None, file_type="txt",
-                                  size=1, mtime=1.0, content_hash=f"{round_}-{n}", status=FileStatus.INDEXED,
-                                  chunks=chunks, vectors=unit_vectors(rng, 40, DIMENSIONS))
+            churn(store, tmp_path, rng, f"new-{round_}", removed=3, added=2, passages=40)
             for query in queries:
                 assert [p for p, _ in searcher.vector_candidates(query, 30)] == exact(store, query, 30)
     finally:
@@ -196,20 +198,12 @@ def codes_of(index: vector_index.VectorIndex, slots: np.ndarray) -> np.ndarray:
 
 
 def test_the_packed_codes_follow_growth_deletion_and_reuse(store, tmp_path, monkeypatch):
-    from kenning.store import FileStatus, NewChunk
-
     monkeypatch.setattr(vector_index, "MIN_TRAINING", 64)
     fill(store, tmp_path / "docs", 6, 20, DIMENSIONS)
     assert_codes_match_the_table(store)
     rng = np.random.default_rng(11)
     for round_ in range(5):  # the table grows past the code book's GROWTH (learnt again) and shrinks
-        paths = [p for p, in store.db.execute("SELECT path FROM files ORDER BY random() LIMIT 2")]
-        store.remove_files(paths)
-        for n in range(3):
-            chunks = [NewChunk(i, None, 0, 9, f"r{round_} f{n} p{i}") for i in range(45)]
-            store.record_file(str(tmp_path / "docs" / f"grow-{round_}-{n}.txt"), folder_id=None, file_type="txt",
-                              size=1, mtime=1.0, content_hash=f"g{round_}-{n}", status=FileStatus.INDEXED,
-                              chunks=chunks, vectors=unit_vectors(rng, 45, DIMENSIONS))
+        churn(store, tmp_path, rng, f"grow-{round_}", removed=2, added=3, passages=45)
         assert_codes_match_the_table(store)
     monkeypatch.setattr(vector_index, "RESCORE_MIN", 5)
     queries = unit_vectors(rng, 10, DIMENSIONS)
