@@ -7,10 +7,10 @@ one of 16 points learnt from the table (4 bits), 96 bytes a 384-dimensional pass
 a million. faiss's FastScan kernel ranks all the codes against the float query in about 10 ms
 there (SIMD table lookups, 32 codes at a time). That estimate is close even on vectors without
 neighbour structure, where one bit a dimension is not: on a million random unit vectors, the
-best 400 estimates hold 99% of the true ten nearest, against 65% for one-bit codes rescored 800
-deep. The exact cosine of the best estimates is then computed from the vectors, read from vec0's
-chunk blobs by slot. The vectors stay in sqlite-vec, the only store: the codes are derived from
-them and refreshed, chunk by chunk, whenever the database changed.
+best 400 estimates hold 99% of the true ten nearest, against about 75% for one-bit codes
+rescored 800 deep. The exact cosine of the best estimates is then computed from the vectors,
+read from vec0's chunk blobs by slot. The vectors stay in sqlite-vec, the only store: the codes
+are derived from them and refreshed, chunk by chunk, whenever the database changed.
 
 The reading relies on the layout of vec0 tables made by sqlite-vec 0.1 (`<table>_chunks` with a
 validity bitmap and the rowid of each slot, `<table>_vector_chunks00` with the vectors of a chunk
@@ -39,7 +39,7 @@ TRAINING_SAMPLE = 32_768  # the code book is learnt from about this many vectors
 RESCORE_MIN = 500
 MAX_RESCORED_SHARE = 4  # at most this many times oversample(k) are rescored
 SURE_TOP = 10  # rescoring goes on while the estimates leave others a chance to enter this top
-SUBSET_SHARE = 0.02  # a filter passing fewer than this share is estimated on its own codes
+SUBSET_SHARE = 0.02  # a filter passing fewer than this share: the code blocks holding it are scanned alone
 LOAD_BATCH = 256  # chunks whose codes are made together
 
 faiss.omp_set_num_threads(2)
@@ -182,8 +182,8 @@ class VectorIndex:
         return vectors, valid
 
     def _load_chunks(self, chunks: Sequence[tuple[int, int, bytes, bytes]]) -> None:
-        """Read these (chunk id, size, validity, rowids) chunks' vectors into their blocks; their
-        codes are made in one call (one chunk at a time, a million vectors took 15 s, not 6)."""
+        """Read these (chunk id, size, validity, rowids) chunks' vectors into their blocks, their
+        codes made in one call."""
         if chunks and not self.stride:
             self.stride = -(-chunks[0][1] // BLOCK) * BLOCK  # vec0's chunk size is the table's
         padded = np.zeros((len(chunks) * self.stride, self.dimensions), dtype=np.float32)
