@@ -760,7 +760,7 @@ class Store:
     def _next_passage_id(self) -> int:
         """A passage id never used before. SQLite would reuse the ids of the newest passages once
         deleted, and vec0 can put the new vector in the old one's slot: the fast vector path,
-        which sees changes by the validity and rowids of vec0's chunks, would miss it."""
+        which sees changes by the rowids in vec0's chunks, would miss it."""
         deleted = self.get_meta(Meta.LAST_PASSAGE_ID)
         return max(self.value("SELECT coalesce(max(id), 0) FROM passages"), int(deleted or 0)) + 1
 
@@ -783,10 +783,8 @@ class Store:
             for table in tables:
                 self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
             highest = max(highest, passage)
-        if highest:
-            self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) "
-                            "DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-                            (Meta.LAST_PASSAGE_ID.value, highest))
+        if highest > int(self.get_meta(Meta.LAST_PASSAGE_ID) or 0):
+            self.set_meta(Meta.LAST_PASSAGE_ID, str(highest))
 
     # -- the embedding phase -----------------------------------------------------------------
 
