@@ -51,6 +51,35 @@ def data_dir(tmp_path, model_data_dir) -> Path:
 
 
 
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A real PostgreSQL with pgvector (the pgserver package's binaries), on a Unix socket of its
+    own, for the whole test session."""
+    pgserver = pytest.importorskip("pgserver")
+    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, monkeypatch) -> str | None:
+    """Each test using it runs on both storage backends: the SQLite file in the data dir, and a
+    fresh database on the PostgreSQL server (KENNING_DATABASE, which engines and child processes
+    read). Its value is the server's address, or None for SQLite."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("KENNING_DATABASE", raising=False)
+        return None
+    server = request.getfixturevalue("postgres_server")
+    name = f"kenning_test_{next(_databases)}"
+    server.psql(f"CREATE DATABASE {name};")
+    address = server.get_uri(name)
+    monkeypatch.setenv("KENNING_DATABASE", address)
+    return address
+
+
 MODEL_FIXTURES = {"source_folder", "model_data_dir", "default_model", "embedder", "data_dir"}
 
 

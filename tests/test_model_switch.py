@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from storeview import open_store
+from storeview import connect, open_store
 
 from kenning.embed import Embedder, EmbedderSettings
 from kenning.engine import Engine
@@ -54,7 +54,7 @@ def corpus(tmp_path) -> Path:
 
 
 @pytest.fixture
-def indexed(data_dir, corpus, second_model_file) -> Path:
+def indexed(data_dir, corpus, second_model_file, backend) -> Path:
     ModelLibrary(data_dir).import_gguf(second_model_file, SECOND)
     with Engine(data_dir) as engine:
         engine.index([corpus])
@@ -66,19 +66,14 @@ def top_file(engine: Engine, query: str) -> str:
 
 
 def vector_tables(data_dir: Path) -> set[str]:
-    store = Store(data_dir)
-    try:
-        return {r[0] for r in store.db.execute(
-            "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%vec0%'")}
-    finally:
-        store.close()
+    return set(open_store(data_dir).vector_tables())
 
 
 def vectors_cover_chunks(store: Store) -> bool:
     """Every passage the chunks use has a vector in the searched table, and nothing else does."""
     table = store.vector_table
     passages = {r[0] for r in store.db.execute("SELECT passage_id FROM chunks")}
-    vectors = {r[0] for r in store.db.execute(f"SELECT rowid FROM {table}")}
+    vectors = store.vector_ids(table)
     return passages == vectors
 
 
@@ -98,11 +93,8 @@ def test_switch_is_built_beside_the_index_then_swapped_in(indexed):
         assert reader.embedder.spec.name == SECOND  # the reader followed the switch
         assert vectors_cover_chunks(open_store(reader.data_dir)) and open_store(reader.data_dir).integrity_ok()
     assert vector_tables(indexed) == {"chunk_vectors_1"}  # the old vectors are gone
-    store = Store(indexed)
-    try:  # and their space is given back to the file system
-        assert store.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
-    finally:
-        store.close()
+    if open_store(indexed).location.endswith(".sqlite3"):  # and their space is given back to the file system
+        assert open_store(indexed).db.execute("PRAGMA freelist_count").fetchone()[0] == 0
 
 
 def test_search_answers_throughout_a_switch(indexed):
@@ -162,7 +154,7 @@ def test_a_kill_during_the_switch_leaves_the_old_index_working(indexed, corpus):
         chunks = engine.status().chunks
     command = [sys.executable, "-m", "kenning", "--data-dir", str(indexed), "models", "use", SECOND]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    probe = Store(indexed)
+    probe = connect(indexed)
     try:
         deadline = time.monotonic() + 120
         while int(probe.get_meta(Meta.NEXT_DONE) or 0) == 0 and time.monotonic() < deadline:
@@ -219,8 +211,9 @@ def test_space_is_given_back_after_every_switch(indexed):
             while not engine.advance_model_switch():
                 pass
             store = open_store(engine.data_dir)
-            assert store.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
-            store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # the file, not its journal
+            if store.location.endswith(".sqlite3"):  # a server gives dropped tables' files back itself
+                assert store.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+                store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # the file, not its journal
             sizes.append(store.size_bytes())
     assert sizes[2] <= sizes[0] * 1.05  # no growth from one switch to the next
 
@@ -269,7 +262,7 @@ def test_the_running_service_builds_the_switch_in_the_background(indexed, corpus
             client.switch_model(SECOND)
         seen_states = set()
         deadline = time.monotonic() + 120
-        probe = Store(indexed)
+        probe = connect(indexed)
         while probe.model_name != SECOND and time.monotonic() < deadline:
             seen_states.add(service.snapshot().state)
             time.sleep(0.02)

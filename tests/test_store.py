@@ -1,5 +1,6 @@
-"""The store on a real SQLite file in a temporary folder (no model needed): schema, nesting
-transactions, files and passages, folder removal in batches, vector tables, privacy."""
+"""The store on a real SQLite file in a temporary folder and on a fresh database of a real
+PostgreSQL server (no model needed): schema, nesting transactions, files and passages, folder
+removal in batches, vector tables, privacy."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import numpy as np
 import pytest
 from synthetic import fill
 
-from kenning.store import SCHEMA_VERSION, FileStatus, Meta, NewChunk, Store
+from kenning.store import SCHEMA_VERSION, FileStatus, Meta, NewChunk, Store, open_store
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "data")
+def store(tmp_path, backend):
+    store = open_store(tmp_path / "data", backend)
     yield store
     store.close()
 
@@ -24,19 +25,22 @@ def count(store: Store, sql: str) -> int:
     return store.db.execute(sql).fetchone()[0]
 
 
-def test_a_new_store_is_migrated_and_private(store):
-    assert int(store.get_meta(Meta.SCHEMA_VERSION)) == SCHEMA_VERSION
+def test_a_new_store_is_migrated_and_private(store, backend):
+    assert int(store.get_meta(Meta.SCHEMA_VERSION)) == len(store.MIGRATIONS)
     assert stat.S_IMODE(os.stat(store.data_dir).st_mode) == 0o700
-    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
-    reopened = Store(store.data_dir)  # migrations are not applied twice
-    assert int(reopened.get_meta(Meta.SCHEMA_VERSION)) == SCHEMA_VERSION
+    if backend is None:
+        assert len(store.MIGRATIONS) == SCHEMA_VERSION
+        assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    reopened = open_store(store.data_dir, backend)  # migrations are not applied twice
+    assert int(reopened.get_meta(Meta.SCHEMA_VERSION)) == len(store.MIGRATIONS)
+    assert reopened.quick_check() == []
     reopened.close()
 
 
-def test_a_database_from_a_newer_kenning_is_refused(store):
-    store.set_meta(Meta.SCHEMA_VERSION, str(SCHEMA_VERSION + 1))
+def test_a_database_from_a_newer_kenning_is_refused(store, backend):
+    store.set_meta(Meta.SCHEMA_VERSION, str(len(store.MIGRATIONS) + 1))
     with pytest.raises(Exception, match="newer Kenning"):
-        Store(store.data_dir)
+        open_store(store.data_dir, backend)
 
 
 def test_transactions_nest_and_an_inner_failure_rolls_back_alone(store):
@@ -63,7 +67,7 @@ def test_an_outer_failure_rolls_back_what_inner_ones_did(store):
 
 def test_a_file_read_while_its_folder_is_removed_is_not_recorded(store, tmp_path):
     folder = store.add_folder(str(tmp_path / "docs"))
-    store.db.execute("UPDATE folders SET removing = 1 WHERE id = ?", (folder,))  # what remove_folder does first
+    store.db.execute("UPDATE folders SET removing = TRUE WHERE id = ?", (folder,))  # what remove_folder does first
     recorded = store.record_file(str(tmp_path / "docs" / "late.txt"), folder_id=folder, file_type="txt", size=1,
                                  mtime=1.0, content_hash="h", status=FileStatus.INDEXED,
                                  chunks=[NewChunk(0, None, 0, 4, "late")])
@@ -132,8 +136,7 @@ def test_vector_tables_are_found_and_every_one_loses_a_removed_passage(store, tm
     ids = [r[0] for r in store.db.execute("SELECT id FROM passages")]
     with store.transaction():
         for passage in ids:
-            store.db.execute("INSERT INTO chunk_vectors_2(rowid, embedding) VALUES (?, ?)",
-                             (passage, np.ones(8, dtype=np.float32).tobytes()))
+            store.put_vector("chunk_vectors_2", passage, np.ones(8, dtype=np.float32))
     assert sorted(store.vector_tables()) == ["chunk_vectors", "chunk_vectors_2"]
     store.remove_files([str(tmp_path / "docs" / "file000000.txt")])
     assert count(store, "SELECT count(*) FROM chunk_vectors") == 2
@@ -239,7 +242,7 @@ def test_vectors_for_a_passage_that_changed_meanwhile_are_dropped(store, tmp_pat
     assert store.store_vectors("a_table_no_longer_searched", store.waiting_passages(10), np.ones((1, 4))) == 0
 
 
-def test_a_passage_id_is_never_used_twice(store, tmp_path):
+def test_a_passage_id_is_never_used_twice(store, tmp_path, backend):
     """vec0 can refill a deleted slot: a new passage under an old id would leave the fast vector
     path's codes of that slot stale (vector_index.py sees changes by the slots' rowids)."""
     record = text_file_recorder(store, tmp_path)
@@ -249,7 +252,7 @@ def test_a_passage_id_is_never_used_twice(store, tmp_path):
     store.remove_files([str(tmp_path / "b.txt")])
     record("c.txt", ["fifth", "sixth", "first"])  # "first" is shared: it keeps its id
     store.close()
-    reopened = Store(tmp_path / "data")  # the highest id deleted outlives the connection
+    reopened = open_store(tmp_path / "data", backend)  # the highest id deleted outlives the connection
     try:
         record("d.txt", ["seventh"], into=reopened)
         ids = dict(reopened.db.execute("SELECT text, id FROM passages"))

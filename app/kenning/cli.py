@@ -65,6 +65,9 @@ def _common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     quiet: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     parser.add_argument("--data-dir", type=Path, **quiet,
                         help="where the index and models live (default: the user data dir)")
+    parser.add_argument("--database", metavar="postgresql://...", **quiet,
+                        help="a PostgreSQL server holding a shared index (default: the app's setting, else the "
+                             "SQLite file in the data dir); its password comes from PGPASSWORD or ~/.pgpass")
     parser.add_argument("--model", **quiet, help="embedding model name (default: the index's model, else all-minilm-l6-v2)")
     parser.add_argument("--gpu", choices=GPU_CHOICES, **quiet,
                         help="offload the model to the GPU (default: the app's setting, auto)")
@@ -211,7 +214,7 @@ def _engine(args) -> Engine:
     line = ProgressLine()
     data_dir = args.data_dir or default_data_dir()
     settings = Settings.load(data_dir).overridden(
-        model=args.model, gpu=args.gpu, threads=args.threads,
+        model=args.model, gpu=args.gpu, threads=args.threads, database=getattr(args, "database", None),
         max_file_mb=getattr(args, "max_file_mb", None), timeout_s=getattr(args, "timeout", None),
     )
     say = lambda message: line.message(f"kenning: {message}")
@@ -493,7 +496,7 @@ def cmd_status(engine: Engine, args) -> int:
         return 0
     if args.check:
         engine.check()  # raises IndexDamaged, with what to do, if it finds damage
-        print(f"The index {engine.database_path} is sound.")
+        print(f"The index {engine.index_location} is sound.")
         return 0
 
     status = engine.status()

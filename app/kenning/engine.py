@@ -37,7 +37,7 @@ from kenning.storage_faults import (
     save_folders,
     translating,
 )
-from kenning.store import DATABASE_NAME, FileStatus, Meta, Store
+from kenning.store import DATABASE_NAME, FileStatus, Meta, open_store
 from kenning.switch import ModelSwitch, SwitchState
 
 log = logging.getLogger(__name__)
@@ -123,22 +123,25 @@ class Engine:
         index_settings: IndexSettings | None = None,
         on_model_progress: Say | None = None,
         repair_damaged: bool = False,
+        database: str | None = None,
     ):
         """`repair_damaged`: a damaged index is moved aside and rebuilt (see `repair`) instead of
-        refused; only for the holder of the service lock."""
+        refused; only for the holder of the service lock. `database`: a PostgreSQL server's
+        address (postgresql://...) holding the index in place of the SQLite file in `data_dir`."""
         self.data_dir = private_dir(Path(data_dir) if data_dir else default_data_dir())
         self.models = ModelLibrary(self.data_dir)
         self.database_path = self.data_dir / DATABASE_NAME
+        self.database = database or os.environ.get("KENNING_DATABASE") or None
         self.repaired_to: Path | None = None  # where a damaged index was moved, if it was
         restored: str | None = None
         try:
-            self._store = Store(self.data_dir)
+            self._store = open_store(self.data_dir, self.database)
         except IndexDamaged:
             if not repair_damaged:
                 raise
             self.repaired_to = move_aside(self.database_path)
             clear_damage_flag(self.data_dir)
-            self._store = Store(self.data_dir)
+            self._store = open_store(self.data_dir, self.database)
             restored = self._restore_choices()
         if not self._store.read_only:
             self._store.finish_removals()
@@ -166,6 +169,7 @@ class Engine:
             index_settings=settings.index_settings(),
             on_model_progress=on_model_progress,
             repair_damaged=repair_damaged,
+            database=settings.database or None,
         )
 
     # -- the model -------------------------------------------------------------------------------
@@ -194,6 +198,11 @@ class Engine:
     def index_model(self) -> str | None:
         """The model whose vectors the index holds (None before anything is indexed)."""
         return self._store.model_name
+
+    @property
+    def index_location(self) -> str:
+        """The index's file, or its server's address."""
+        return self._store.location
 
     @property
     def index_dimensions(self) -> int | None:
@@ -450,7 +459,7 @@ class Engine:
         counts = self._store.counts()
         return Status(
             data_dir=str(self.data_dir),
-            database=str(self._store.path),
+            database=self._store.location,
             database_bytes=self._store.size_bytes(),
             model=self._store.model_name,
             folders=self.folder_paths(),
@@ -571,7 +580,7 @@ class Engine:
         self._store.close()
         backup = move_aside(self.database_path)
         clear_damage_flag(self.data_dir)
-        self._store = Store(self.data_dir)
+        self._store = open_store(self.data_dir, self.database)
         self._switch = ModelSwitch(self._store, self.models, self.embedder_settings)
         restored = self._restore_choices()
         if restored and not self._explicit_model:
@@ -606,7 +615,7 @@ class Engine:
             self._drop_embedder()
             self._switch.close()
             self._store.close()
-            self._store = Store(self.data_dir)
+            self._store = open_store(self.data_dir, self.database)
             self._switch = ModelSwitch(self._store, self.models, self.embedder_settings)
 
     def _save_choices(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class Settings:
     max_archive_files: int = IndexSettings.max_archive_files
     max_archive_depth: int = IndexSettings.max_archive_depth
     extraction_workers: int = IndexSettings.extraction_workers
+    database: str = ""  # a PostgreSQL server's address holding a shared index; empty: the SQLite file here
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -84,7 +86,8 @@ class Settings:
 
     def save(self, data_dir: Path) -> None:
         with atomic_output(Path(data_dir) / FILE_NAME) as tmp:
-            tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+            kept = replace(self, database=without_password(self.database))
+            tmp.write_text(json.dumps(asdict(kept), indent=2), encoding="utf-8")
 
     def index_settings(self) -> IndexSettings:
         return IndexSettings(max_file_mb=self.max_file_mb, timeout_s=self.timeout_s, chunk_tokens=self.chunk_tokens,
@@ -98,6 +101,16 @@ class Settings:
         """A copy with the given values (command-line flags) in place of the saved ones; a flag
         left at None keeps the setting."""
         return replace(self, **{k: v for k, v in flags.items() if v is not None})
+
+
+def is_server_address(database: str | None) -> bool:
+    return bool(database) and str(database).startswith(("postgresql://", "postgres://"))
+
+
+def without_password(address: str) -> str:
+    """A server's address as shown and kept: a password written into it is left out (libpq
+    reads it from PGPASSWORD or ~/.pgpass)."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1@", address)
 
 
 def _fits(value, default, name: str) -> bool:

@@ -274,6 +274,14 @@ def _like_prefix(folder: str) -> str:
 
 
 class Store:
+    """The index in SQLite (the default). `PostgresStore` (store_postgres.py) is the same index on
+    a server: the statements here are written for both, and what differs between the two is kept
+    in the few methods and names it overrides."""
+
+    MIGRATIONS = _MIGRATIONS
+    LEAST, GREATEST = "min", "max"  # the smaller and larger of two values
+    FILES_FIRST_JOIN = "CROSS JOIN"  # a join SQLite's planner takes in the order written
+
     def __init__(self, data_dir: Path, *, migrate: bool = True):
         """`migrate`: bring the schema up to date (a second connection of the same process skips it)."""
         self.data_dir = private_dir(Path(data_dir))
@@ -314,6 +322,11 @@ class Store:
             raise
         self.inode = _inode(self.path)
 
+    @property
+    def location(self) -> str:
+        """Where the index is, as messages name it."""
+        return str(self.path)
+
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
@@ -324,8 +337,11 @@ class Store:
         """A second connection to the same index, for reads that run beside this one's (the
         keyword side of a search, while this connection serves the vector side)."""
         if self._reader is None:
-            self._reader = Store(self.data_dir, migrate=False)
+            self._reader = self._connect_again()
         return self._reader
+
+    def _connect_again(self) -> Store:
+        return Store(self.data_dir, migrate=False)
 
     def value(self, sql: str, bindings: tuple = ()) -> Any:
         """The first column of the first row (a count, an id)."""
@@ -340,12 +356,13 @@ class Store:
         with self.transaction():
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             version = int(self.get_meta(Meta.SCHEMA_VERSION) or 0)
-            if version > SCHEMA_VERSION:
+            latest = len(self.MIGRATIONS)
+            if version > latest:
                 raise IndexError_(
                     f"{self.path}: made by a newer Kenning (schema {version}); please update Kenning"
                 )
-            for step in range(version, SCHEMA_VERSION):
-                name, change = _MIGRATIONS[step]
+            for step in range(version, latest):
+                name, change = self.MIGRATIONS[step]
                 log.info("migrating %s: %s", self.path, name)
                 if callable(change):
                     change(self.db)
@@ -378,7 +395,7 @@ class Store:
                 self._savepoints -= 1
             self.db.execute(f"RELEASE {name}")
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self._begin_writing()
         try:
             yield
         except BaseException:
@@ -393,11 +410,17 @@ class Store:
         if self.db.in_transaction:
             yield
             return
-        self.db.execute("BEGIN")
+        self._begin_reading()
         try:
             yield
         finally:
             self.db.execute("COMMIT")
+
+    def _begin_writing(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def _begin_reading(self) -> None:
+        self.db.execute("BEGIN")
 
     def get_meta(self, key: Meta) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key.value,)).fetchone()
@@ -411,7 +434,8 @@ class Store:
 
     def set_meta(self, key: Meta, value: str) -> None:
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key.value, value))
+            self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                            (key.value, value))
 
     def delete_meta(self, keys: Iterable[Meta]) -> None:
         with self.transaction():
@@ -456,6 +480,29 @@ class Store:
             if old and old != table:
                 self.drop_vector_table(old)
 
+    def put_vector(self, table: str, passage: int, vector: np.ndarray) -> None:
+        """Store (or replace) a passage's vector in `table`."""
+        self._drop_vector(table, passage)
+        self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
+                        (passage, np.asarray(vector, dtype=np.float32).tobytes()))
+
+    def _drop_vector(self, table: str, passage: int) -> None:
+        self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
+
+    def vector_ids(self, table: str) -> set[int]:
+        """The passages that have a vector in `table`."""
+        return {r[0] for r in self.db.execute(f"SELECT rowid FROM {table}")}
+
+    def passages_after(self, passage: int, limit: int) -> list[tuple[int, str]]:
+        """(id, text) of the passages numbered above `passage`, in order."""
+        return list(self.db.execute("SELECT id, text FROM passages WHERE id > ? ORDER BY id LIMIT ?", (passage, limit)))
+
+    def passages_without_vector(self, table: str, limit: int) -> list[tuple[int, str]]:
+        """(id, text) of the passages that have no vector in `table`, in order."""
+        return list(self.db.execute(
+            f"SELECT p.id, p.text FROM passages p WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} v WHERE v.rowid = p.id) ORDER BY p.id LIMIT ?", (limit,)))
+
     def vector_tables(self) -> list[str]:
         """Every vec0 table (the one searched, and one a model switch is building)."""
         return [r[0] for r in self.db.execute(
@@ -492,7 +539,7 @@ class Store:
         path = stored_path(path)
         with self.transaction():
             self.db.execute(
-                "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET removing = 0",
+                "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET removing = FALSE",
                 (path, time.time()),
             )
             return self.value("SELECT id FROM folders WHERE path = ?", (path,))
@@ -533,7 +580,7 @@ class Store:
             row = self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
             if row is None:
                 return 0
-            self.db.execute("UPDATE folders SET removing = 1 WHERE id = ?", (row[0],))
+            self.db.execute("UPDATE folders SET removing = TRUE WHERE id = ?", (row[0],))
             for table in ("queue", "skipped"):
                 self.db.execute(f"DELETE FROM {table} WHERE path = ? OR path LIKE ? ESCAPE '\\'",
                                 (path, _like_prefix(path)))
@@ -575,7 +622,8 @@ class Store:
             self.db.execute("DELETE FROM skipped WHERE path = ? OR path LIKE ? ESCAPE '\\'",
                             (stored, _like_prefix(stored)))
             for path, reason in skipped:
-                self.db.execute("INSERT OR REPLACE INTO skipped(path, reason, at) VALUES (?, ?, ?)",
+                self.db.execute("INSERT INTO skipped(path, reason, at) VALUES (?, ?, ?) ON CONFLICT(path) "
+                                "DO UPDATE SET reason = excluded.reason, at = excluded.at",
                                 (stored_path(path), reason, time.time()))
 
     def skipped(self) -> list[tuple[str, str]]:
@@ -589,7 +637,7 @@ class Store:
             for path, priority in items:
                 self.db.execute(
                     "INSERT INTO queue(path, priority, enqueued_at) VALUES (?, ?, ?) ON CONFLICT(path) "
-                    "DO UPDATE SET priority = max(priority, excluded.priority)",
+                    f"DO UPDATE SET priority = {self.GREATEST}(queue.priority, excluded.priority)",
                     (stored_path(path), priority, time.time()),
                 )
 
@@ -732,7 +780,8 @@ class Store:
             passages = self._insert_chunks(file_id, title or readable_path(Path(path).stem), chunks, mtime)
             self._release(released)
             if vectors is not None:
-                self.store_vectors(self.vector_table, [(p, c.text) for p, c in zip(passages, chunks)], vectors)
+                self.store_vectors(self.vector_table, [(p, self._stored_text(c.text)) for p, c in zip(passages, chunks)],
+                                   vectors)
         return file_id
 
     def _insert_chunks(self, file_id: int, title: str, chunks: Sequence[NewChunk], mtime: float) -> list[int]:
@@ -741,21 +790,36 @@ class Store:
         passages = []
         next_id = self._next_passage_id()
         for chunk in chunks:
+            text = self._stored_text(chunk.text)
             passage = self.value(
                 "INSERT INTO passages(id, hash, text, slice, priority) VALUES (?, ?, ?, ?, ?) ON CONFLICT(hash) "
-                "DO UPDATE SET slice = min(slice, excluded.slice), priority = max(priority, excluded.priority) "
-                "RETURNING id",
-                (next_id, passage_hash(chunk.text), chunk.text, chunk.ordinal // SLICE_PASSAGES, mtime),
+                f"DO UPDATE SET slice = {self.LEAST}(passages.slice, excluded.slice), "
+                f"priority = {self.GREATEST}(passages.priority, excluded.priority) RETURNING id",
+                (next_id, passage_hash(text), text, chunk.ordinal // SLICE_PASSAGES, mtime),
             )
             next_id += passage == next_id
-            self.db.execute(
-                "INSERT INTO chunks(file_id, ordinal, page, char_start, char_end, passage_id) VALUES (?,?,?,?,?,?)",
-                (file_id, chunk.ordinal, chunk.page, chunk.char_start, chunk.char_end, passage),
-            )
-            self.db.execute("INSERT INTO chunk_fts(rowid, text, title) VALUES (?, ?, ?)",
-                            (self.db.last_insert_rowid(), chunk.text, title))
+            chunk_id = self.value(
+                "INSERT INTO chunks(file_id, ordinal, page, char_start, char_end, passage_id) VALUES (?,?,?,?,?,?) "
+                "RETURNING id", (file_id, chunk.ordinal, chunk.page, chunk.char_start, chunk.char_end, passage))
+            self._add_keywords(chunk_id, text, title)
             passages.append(passage)
         return passages
+
+    @staticmethod
+    def _stored_text(text: str) -> str:
+        """A passage's text as the database holds it."""
+        return text
+
+    def passage_text(self, passage: int) -> str | None:
+        row = self.db.execute("SELECT text FROM passages WHERE id = ?", (passage,)).fetchone()
+        return row[0] if row else None
+
+    def _add_keywords(self, chunk_id: int, text: str, title: str) -> None:
+        self.db.execute("INSERT INTO chunk_fts(rowid, text, title) VALUES (?, ?, ?)", (chunk_id, text, title))
+
+    def _drop_keywords(self, chunk_ids: Sequence[int]) -> None:
+        for chunk_id in chunk_ids:
+            self.db.execute("DELETE FROM chunk_fts WHERE rowid = ?", (chunk_id,))
 
     def _next_passage_id(self) -> int:
         """A passage id never used before. SQLite would reuse the ids of the newest passages once
@@ -767,8 +831,7 @@ class Store:
     def _delete_chunks(self, file_id: int) -> list[int]:
         """Delete a file's chunks and their keywords; returns the passages they used."""
         rows = list(self.db.execute("SELECT id, passage_id FROM chunks WHERE file_id = ?", (file_id,)))
-        for chunk_id, _ in rows:
-            self.db.execute("DELETE FROM chunk_fts WHERE rowid = ?", (chunk_id,))
+        self._drop_keywords([chunk_id for chunk_id, _ in rows])
         self.db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
         return sorted({passage for _, passage in rows})
 
@@ -781,7 +844,7 @@ class Store:
                 continue
             self.db.execute("DELETE FROM passages WHERE id = ?", (passage,))
             for table in tables:
-                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
+                self._drop_vector(table, passage)
             highest = max(highest, passage)
         if highest > int(self.get_meta(Meta.LAST_PASSAGE_ID) or 0):
             self.set_meta(Meta.LAST_PASSAGE_ID, str(highest))
@@ -825,17 +888,15 @@ class Store:
                     continue
                 if row[1]:  # already there (a copy of this text was embedded meanwhile)
                     continue
-                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
-                self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
-                                (passage, np.asarray(vector, dtype=np.float32).tobytes()))
-                self.db.execute("UPDATE passages SET embedded = 1 WHERE id = ?", (passage,))
+                self.put_vector(table, passage, vector)
+                self.db.execute("UPDATE passages SET embedded = TRUE WHERE id = ?", (passage,))
                 stored += 1
         return stored
 
     def mark_all_embedded(self) -> None:
         """Every passage has a vector in the searched table (a model switch just completed)."""
         with self.transaction():
-            self.db.execute("UPDATE passages SET embedded = 1 WHERE NOT embedded")
+            self.db.execute("UPDATE passages SET embedded = TRUE WHERE NOT embedded")
 
     def remove_files(self, paths: Iterable[str]) -> int:
         return self._remove_stored([stored_path(path) for path in paths])
@@ -903,7 +964,7 @@ class Store:
         """(chunk id, passage id) of every chunk of the files in `folder` (at any depth), of
         `file_types`, modified in [after, before] (each only when given); None when they hold more
         than `limit` chunks (searching everything and filtering afterwards is then cheaper)."""
-        conditions: list[str] = ["1"]  # any file with chunks, as the filtering after a search sees them
+        conditions: list[str] = ["1 = 1"]  # any file with chunks, as the filtering after a search sees them
         bindings: list[Any] = []
         if folder:
             inside = stored_path(folder.rstrip("/\\")) + os.sep
@@ -920,14 +981,14 @@ class Store:
             bindings.append(before)
         rows = list(self.db.execute(  # files first (CROSS JOIN keeps the order): a type or date
             # filter read from a million chunks' side looks up every chunk's file (100 ms)
-            f"SELECT c.id, c.passage_id FROM files f CROSS JOIN chunks c ON c.file_id = f.id "
+            f"SELECT c.id, c.passage_id FROM files f {self.FILES_FIRST_JOIN} chunks c ON c.file_id = f.id "
             f"WHERE {' AND '.join(conditions)} LIMIT ?", (*bindings, limit + 1)))
         return rows if len(rows) <= limit else None
 
     def chunk_ids(self) -> tuple[int, int] | None:
         """The lowest and highest chunk id (None when there are none), found at once."""
-        low = self.db.execute("SELECT min(id) FROM chunks").get  # apart: each is then one index lookup
-        high = self.db.execute("SELECT max(id) FROM chunks").get
+        low = self.value("SELECT min(id) FROM chunks")  # apart: each is then one index lookup
+        high = self.value("SELECT max(id) FROM chunks")
         return None if low is None or high is None else (low, high)
 
     def chunk_span(self) -> int:
@@ -968,12 +1029,12 @@ class Store:
         if width * TERM_SAMPLE_SLICES >= span:
             slices = [(low, high)]
         scale = span / sum(b - a + 1 for a, b in slices)
-        counts = {}
-        for word in set(words):
-            hits = sum(self.value("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH ? AND rowid BETWEEN ? AND ?",
-                                  (f'"{word}"', a, b)) for a, b in slices)
-            counts[word] = round(hits * scale)
-        return counts
+        return {word: round(sum(self._matches_between(word, a, b) for a, b in slices) * scale) for word in set(words)}
+
+    def _matches_between(self, word: str, low: int, high: int) -> int:
+        """How many of the chunks numbered low..high hold `word`."""
+        return self.value("SELECT count(*) FROM chunk_fts WHERE chunk_fts MATCH ? AND rowid BETWEEN ? AND ?",
+                          (f'"{word}"', low, high))
 
     def files_holding(self, fts_query: str, limit: int) -> set[str]:
         """Paths of the files with a chunk matching `fts_query` (of the first `limit` chunks)."""
@@ -1045,6 +1106,21 @@ class Store:
     def replaced(self) -> bool:
         """Has the database file been moved aside and rebuilt since this connection opened it?"""
         return _inode(self.path) != self.inode
+
+
+def open_store(data_dir: Path, database: str | None = None) -> Store:
+    """The index of `data_dir`: its SQLite file, or the one on the PostgreSQL server at `database`
+    (a `postgresql://` address) when given."""
+    if not database:
+        return Store(data_dir)
+    from kenning.settings import is_server_address
+
+    if not is_server_address(database):
+        raise IndexError_(f"--database takes a server's address, postgresql://[user@]host[:port]/name "
+                          f"(got {database!r})")
+    from kenning.store_postgres import PostgresStore  # psycopg only when it is used
+
+    return PostgresStore(data_dir, database)
 
 
 def _inode(path: Path) -> int | None:

@@ -137,7 +137,6 @@ class SwitchTables:
 
     def __init__(self, store: Store):
         self.store = store
-        self.db = store.db
 
     def table(self) -> tuple[str, int, str] | None:
         """(model, dimensions, vector table) of the switch being built, read at once (another
@@ -189,13 +188,7 @@ class SwitchTables:
         if self.store.get_meta(Meta.NEXT_TABLE) != table:
             return []
         cursor = int(self.store.get_meta(Meta.NEXT_CURSOR) or 0)
-        rows = list(self.db.execute(
-            "SELECT id, text FROM passages WHERE id > ? ORDER BY id LIMIT ?", (cursor, limit)))
-        if rows:
-            return rows
-        return list(self.db.execute(
-            f"SELECT p.id, p.text FROM passages p WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} v WHERE v.rowid = p.id) ORDER BY p.id LIMIT ?", (limit,)))
+        return self.store.passages_after(cursor, limit) or self.store.passages_without_vector(table, limit)
 
     def add(self, table: str, rows: Sequence[tuple[int, str]], vectors: np.ndarray) -> None:
         """Store new-model vectors for passages that still exist with the text they were made from
@@ -206,12 +199,9 @@ class SwitchTables:
                 return
             added = 0
             for (passage, text), vector in zip(rows, vectors):
-                row = self.db.execute("SELECT text FROM passages WHERE id = ?", (passage,)).fetchone()
-                if row is None or row[0] != text:
+                if self.store.passage_text(passage) != text:
                     continue
-                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", (passage,))
-                self.db.execute(f"INSERT INTO {table}(rowid, embedding) VALUES (?, ?)",
-                                (passage, np.asarray(vector, dtype=np.float32).tobytes()))
+                self.store.put_vector(table, passage, vector)
                 added += 1
             cursor = max(int(self.store.get_meta(Meta.NEXT_CURSOR) or 0), max((r[0] for r in rows), default=0))
             self.store.set_meta(Meta.NEXT_CURSOR, str(cursor))

@@ -1,0 +1,148 @@
+"""A team's shared index on a real PostgreSQL server: several `kenning` processes (each standing
+for a machine, with a data folder of its own) index different folders into one database while
+another searches it; roles that may only search; addresses and passwords."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from docmaker import write_document
+
+from kenning.engine import Engine
+from kenning.errors import KenningError
+from kenning.settings import Settings, without_password
+
+TEAMS = {
+    "garden": ["Tomatoes and beans grow well in a sunny vegetable bed.", "Compost feeds the soil of the garden."],
+    "music": ["The violin and the cello are string instruments.", "An orchestra tunes to the oboe's A."],
+}
+
+
+def machine(data_dir: Path, tmp_path: Path, name: str) -> Path:
+    """A data folder of its own (settings, models, service lock), as on another computer."""
+    folder = tmp_path / f"machine-{name}"
+    shutil.copytree(data_dir / "models", folder / "models")
+    return folder
+
+
+def kenning(data_dir: Path, address: str, *args: str, wait: bool = True):
+    command = [sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "--database", address, *args]
+    if not wait:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def write_folder(folder: Path, topic: str, copies: int) -> None:
+    for i in range(copies):
+        for j, text in enumerate(TEAMS[topic]):
+            write_document(folder / f"{topic}-{i:02d}-{j}.txt", f"{topic} {i}", [f"{text} Note {i} of {copies}."])
+
+
+@pytest.fixture
+def server_address(backend) -> str:
+    assert backend is not None, "a shared index is one on a server"
+    return backend
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_indexers_write_one_index_while_a_third_machine_searches(data_dir, tmp_path, server_address):
+    folders = {topic: tmp_path / "share" / topic for topic in TEAMS}
+    for topic, folder in folders.items():
+        write_folder(folder, topic, copies=15)
+    first, second, searcher = (machine(data_dir, tmp_path, name) for name in ("a", "b", "c"))
+    assert kenning(first, server_address, "index", str(folders["garden"] / "garden-00-0.txt")).returncode == 0
+    writers = [kenning(first, server_address, "index", str(folders["garden"]), wait=False),
+               kenning(second, server_address, "index", str(folders["music"]), wait=False)]
+    searched = 0
+    while any(writer.poll() is None for writer in writers):
+        found = kenning(searcher, server_address, "search", "--json", "--all", "vegetable garden")
+        assert found.returncode == 0, found.stderr  # searching never waits for, nor breaks, the writers
+        searched += 1
+    for writer in writers:
+        assert writer.wait() == 0, writer.stderr.read() if writer.stderr else ""
+    assert searched >= 1
+    with Engine(searcher, database=server_address) as engine:
+        status = engine.status()
+        assert status.files_indexed == 60 and status.passages_waiting == 0 and status.files_failed == 0
+        for query, topic in (("string instruments in an orchestra", "music"), ("growing vegetables", "garden")):
+            results = engine.search(query, limit=5)
+            assert results and Path(results[0].path).name.startswith(topic), [r.path for r in results]
+        assert engine.integrity_ok()
+    out = kenning(second, server_address, "search", "--json", "violin cello")
+    hits = [json.loads(line) for line in out.stdout.splitlines()]
+    assert hits and Path(hits[0]["results"][0]["path"]).parent == folders["music"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_role_that_may_only_search(data_dir, tmp_path, server_address):
+    corpus = tmp_path / "docs"
+    write_folder(corpus, "garden", copies=2)
+    with Engine(data_dir, database=server_address) as engine:
+        engine.index([corpus])
+    database = urlsplit(server_address).path.lstrip("/")
+    with psycopg.connect(server_address, autocommit=True) as admin:  # the README's SQL for a searching role
+        admin.execute(f"CREATE ROLE {database}_reader LOGIN")
+        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {database}_reader")
+    reader_address = server_address.replace("postgres:@", f"{database}_reader@", 1)
+    reader = machine(data_dir, tmp_path, "reader")
+    found = kenning(reader, reader_address, "search", "--json", "compost soil")
+    assert found.returncode == 0, found.stderr
+    assert "garden-" in found.stdout
+    refused = kenning(reader, reader_address, "index", str(corpus))
+    assert refused.returncode != 0
+    assert "permission denied" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_an_unreachable_server_is_one_clear_line(data_dir):
+    with pytest.raises(KenningError, match="cannot reach the index's database server postgresql://kenning@127.0.0.1:9/"):
+        Engine(data_dir, database="postgresql://kenning:secret@127.0.0.1:9/team?connect_timeout=3")
+    result = subprocess.run([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "--database",
+                             "postgresql://kenning:secret@127.0.0.1:9/team?connect_timeout=3", "status"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "cannot reach" in result.stderr and "secret" not in result.stderr
+
+
+def test_a_password_is_never_kept_in_the_settings(tmp_path):
+    Settings(database="postgresql://kenning:secret@db.example/team").save(tmp_path)
+    assert "secret" not in (tmp_path / "settings.json").read_text()
+    assert Settings.load(tmp_path).database == "postgresql://kenning@db.example/team"
+    assert without_password("postgresql://db.example/team") == "postgresql://db.example/team"
+    with pytest.raises(KenningError, match="--database takes a server's address"):
+        Engine(tmp_path, database="mysql://db.example/team")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_indexing_waits_for_a_writer_on_another_machine(tmp_path, server_address):
+    """Writers take turns (one advisory lock): a transaction held open elsewhere holds back the
+    next file's, which then goes ahead."""
+    from kenning.store import FileStatus, NewChunk, open_store
+
+    one, two = open_store(tmp_path / "one", server_address), open_store(tmp_path / "two", server_address)
+    try:
+        folder = one.add_folder(str(tmp_path / "docs"))
+        started = time.monotonic()
+        with one.transaction():
+            writer = subprocess.Popen([sys.executable, "-c", (
+                "import sys; from pathlib import Path; from kenning.store import open_store, NewChunk, FileStatus;"
+                f"s = open_store(Path({str(tmp_path / 'three')!r}), {server_address!r});"
+                f"s.record_file({str(tmp_path / 'docs' / 'b.txt')!r}, folder_id={folder}, file_type='txt', size=1,"
+                " mtime=1.0, content_hash='b', status=FileStatus.INDEXED, chunks=[NewChunk(0, None, 0, 1, 'bee')])")])
+            time.sleep(1.5)
+            assert writer.poll() is None  # waiting for the lock this transaction holds
+            one.record_file(str(tmp_path / "docs" / "a.txt"), folder_id=folder, file_type="txt", size=1, mtime=1.0,
+                            content_hash="a", status=FileStatus.INDEXED, chunks=[NewChunk(0, None, 0, 1, "ant")])
+        assert writer.wait(timeout=60) == 0 and time.monotonic() - started >= 1.5
+        assert two.counts() == {FileStatus.INDEXED: 2}
+        assert {c for c, _ in two.text_candidates('"bee" OR "ant"', 10)} == set(range(1, 3))
+    finally:
+        one.close()
+        two.close()
