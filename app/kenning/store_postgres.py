@@ -169,7 +169,7 @@ class _Connection:
 
 
 class PostgresStore(Store):
-    MIGRATIONS = _MIGRATIONS  # type: ignore[assignment]
+    MIGRATIONS = _MIGRATIONS
     LEAST, GREATEST = "LEAST", "GREATEST"
     FILES_FIRST_JOIN = "JOIN"
 
