@@ -146,3 +146,39 @@ def test_indexing_waits_for_a_writer_on_another_machine(tmp_path, server_address
     finally:
         one.close()
         two.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_switch_ending_elsewhere_waits_for_a_search_reading_the_old_vectors(tmp_path, server_address):
+    """The search began before the switch ended, so it reads the table its snapshot names; the
+    switch drops that table only once the search is done, and a search after it reads the new one."""
+    import threading
+
+    import numpy as np
+
+    from kenning.store import open_store
+
+    searcher, switcher = open_store(tmp_path / "one", server_address), open_store(tmp_path / "two", server_address)
+    try:
+        switcher.bind_model("old", 3)
+        switcher.create_vector_table("chunk_vectors_1", 3)
+        ended = threading.Event()
+
+        def end_switch() -> None:
+            switcher.use_vector_table("new", 3, "chunk_vectors_1")
+            ended.set()
+
+        with searcher.snapshot():
+            old_table = searcher.vector_table
+            thread = threading.Thread(target=end_switch)
+            thread.start()
+            time.sleep(1.0)
+            assert not ended.is_set()  # held back by the open snapshot
+            assert searcher.vector_candidates(np.ones(3, dtype=np.float32), 5) == []
+            assert searcher.value(f"SELECT count(*) FROM {old_table}") == 0
+        thread.join(timeout=30)
+        assert ended.is_set() and searcher.vector_table == "chunk_vectors_1"
+        assert searcher.vector_tables() == ["chunk_vectors_1"]
+    finally:
+        searcher.close()
+        switcher.close()

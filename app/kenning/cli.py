@@ -369,8 +369,14 @@ def cmd_watch(engine: Engine, args) -> int:
     return 0
 
 
+class StopAsked(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl+C. Not KeyboardInterrupt itself: Python marks that one unhandled
+    when it crosses code an extension module runs while it loads, and then ends the process with
+    SIGINT on exit even after `main` caught it."""
+
+
 def _interrupt(*_signal_args) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops `watch` as cleanly as Ctrl+C
+    raise StopAsked  # SIGTERM stops `watch` as cleanly as Ctrl+C
 
 
 def _filters(args) -> Filters:

@@ -414,13 +414,16 @@ class Store:
         try:
             yield
         finally:
-            self.db.execute("COMMIT")
+            self._end_reading()
 
     def _begin_writing(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
 
     def _begin_reading(self) -> None:
         self.db.execute("BEGIN")
+
+    def _end_reading(self) -> None:
+        self.db.execute("COMMIT")
 
     def get_meta(self, key: Meta) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key.value,)).fetchone()

@@ -33,6 +33,7 @@ from kenning.settings import without_password
 from kenning.store import Meta, Store
 
 WRITE_LOCK = 0x4B656E6E  # the advisory lock every write transaction holds ("Kenn")
+TABLES_LOCK = 0x4B656E74  # held shared by each read snapshot, alone by whoever drops a vector table
 TEXT_SEARCH = "kenning"  # the text search configuration: English stems, no stopwords
 MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
 
@@ -208,7 +209,21 @@ class PostgresStore(Store):
         self.db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
 
     def _begin_reading(self) -> None:
-        self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # A snapshot sees the meta row naming the vector table of its time, but a table dropped
+        # since is gone for it too: a switch drops the old table only once no snapshot is open.
+        # The lock is taken before BEGIN so a snapshot begun after a drop sees the new meta.
+        self.db.execute("SELECT pg_advisory_lock_shared(?)", (TABLES_LOCK,))
+        try:
+            self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        except BaseException:
+            self.db.execute("SELECT pg_advisory_unlock_shared(?)", (TABLES_LOCK,))
+            raise
+
+    def _end_reading(self) -> None:
+        try:
+            self.db.execute("COMMIT")
+        finally:
+            self.db.execute("SELECT pg_advisory_unlock_shared(?)", (TABLES_LOCK,))
 
     @staticmethod
     def _stored_text(text: str) -> str:
@@ -225,6 +240,7 @@ class PostgresStore(Store):
 
     def drop_vector_table(self, table: str) -> None:
         with self.transaction():
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", (TABLES_LOCK,))  # waits out open snapshots
             self.db.execute(f"DROP TABLE IF EXISTS {table}")
 
     def vector_tables(self) -> list[str]:
@@ -253,14 +269,16 @@ class PostgresStore(Store):
         own few candidates afterwards, and return fewer than k)."""
         if self.model_name is None or k < 1:
             return []
-        table, literal = self.vector_table, _vector_literal(query)
-        if within is None:
-            self.db.execute(f"SET hnsw.ef_search = {max(40, min(k, MAX_EF_SEARCH))}")
-            rows = self.db.execute(f"SELECT passage_id, embedding <=> ?::vector AS d FROM {table} ORDER BY d LIMIT ?",
-                                   (literal, k))
-        else:  # "+ 0" keeps the planner from ordering by the HNSW index
-            rows = self.db.execute(f"SELECT passage_id, (embedding <=> ?::vector) + 0 AS d FROM {table} "
-                                   "WHERE passage_id = ANY(?) ORDER BY d LIMIT ?", (literal, list(within), k))
+        literal = _vector_literal(query)
+        with self.snapshot():  # the table named in meta is the one read, even while a switch ends
+            table = self.vector_table
+            if within is None:
+                self.db.execute(f"SET hnsw.ef_search = {max(40, min(k, MAX_EF_SEARCH))}")
+                rows = self.db.execute(f"SELECT passage_id, embedding <=> ?::vector AS d FROM {table} "
+                                       "ORDER BY d LIMIT ?", (literal, k)).fetchall()
+            else:  # "+ 0" keeps the planner from ordering by the HNSW index
+                rows = self.db.execute(f"SELECT passage_id, (embedding <=> ?::vector) + 0 AS d FROM {table} "
+                                       "WHERE passage_id = ANY(?) ORDER BY d LIMIT ?", (literal, list(within), k)).fetchall()
         return [(int(passage), float(distance)) for passage, distance in rows]
 
     def prepare_vectors(self) -> None:
