@@ -274,8 +274,8 @@ class PostgresStore(Store):
             table = self.vector_table
             if within is None:
                 self.db.execute(f"SET hnsw.ef_search = {max(40, min(k, MAX_EF_SEARCH))}")
-                rows = self.db.execute(f"SELECT passage_id, embedding <=> ?::vector AS d FROM {table} "
-                                       "ORDER BY d LIMIT ?", (literal, k)).fetchall()
+                rows: list[Any] = self.db.execute(f"SELECT passage_id, embedding <=> ?::vector AS d FROM {table} "
+                                                  "ORDER BY d LIMIT ?", (literal, k)).fetchall()
             else:  # "+ 0" keeps the planner from ordering by the HNSW index
                 rows = self.db.execute(f"SELECT passage_id, (embedding <=> ?::vector) + 0 AS d FROM {table} "
                                        "WHERE passage_id = ANY(?) ORDER BY d LIMIT ?", (literal, list(within), k)).fetchall()
