@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,13 @@ def test_version_reports_the_backend(tmp_path):
     lines = result.stdout.splitlines()
     assert result.returncode == 0 and lines[0].startswith("kenning 0.")
     assert "llama.cpp" in lines[1] and ("CPU only" in lines[1] or "GPU offload available" in lines[1])
+
+
+def test_version_writes_nothing_in_the_home_folder(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")} | {"HOME": str(home)}
+    result = subprocess.run([sys.executable, "-m", "kenning", "--version"], capture_output=True, text=True,
+                            env=environment)
+    assert result.returncode == 0 and "llama.cpp (llama-cpp-python" in result.stdout
+    assert list(home.iterdir()) == []
