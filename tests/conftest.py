@@ -72,12 +72,17 @@ def backend(request, monkeypatch) -> str | None:
     if request.param == "sqlite":
         monkeypatch.delenv("KENNING_DATABASE", raising=False)
         return None
-    server = request.getfixturevalue("postgres_server")
-    name = f"kenning_test_{next(_databases)}"
-    server.psql(f"CREATE DATABASE {name};")
-    address = server.get_uri(name)
+    address = request.getfixturevalue("server_database")
     monkeypatch.setenv("KENNING_DATABASE", address)
     return address
+
+
+@pytest.fixture
+def server_database(postgres_server) -> str:
+    """The address of a new, empty database on the test PostgreSQL server."""
+    name = f"kenning_test_{next(_databases)}"
+    postgres_server.psql(f"CREATE DATABASE {name};")
+    return postgres_server.get_uri(name)
 
 
 MODEL_FIXTURES = {"source_folder", "model_data_dir", "default_model", "embedder", "data_dir"}

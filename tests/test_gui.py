@@ -42,7 +42,7 @@ from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, Download, ModelSp
 from kenning.models.convert import convert_to_gguf
 from kenning.models.library import ModelLibrary
 from kenning.models.quantize import quantize
-from kenning.settings import Settings
+from kenning.settings import Settings, without_password
 
 WAIT_MS = 30_000
 
@@ -995,3 +995,54 @@ def test_a_storage_fault_is_a_banner_with_what_to_do_until_it_clears(qtbot, app)
     assert window.fault_banner.isVisible() and "free some space" in window.fault_banner.text()
     window._on_service_status(ServiceStatus(state=ServiceState.IDLE))
     assert not window.fault_banner.isVisible()
+
+
+def test_the_settings_move_the_app_to_a_shared_index_on_a_server_and_back(qtbot, data_dir, server_database,
+                                                                           monkeypatch, tmp_path):
+    home, team = tmp_path / "home", tmp_path / "team"
+    write_document(home / "owls.txt", "Owls", ["Owls hunt mice at night with silent flight."])
+    write_document(team / "tides.txt", "Tides", ["The moon's pull on the oceans makes the tides."])
+    for folder, database in ((home, None), (team, server_database)):
+        with Engine(data_dir=data_dir, database=database) as engine:
+            engine.add_folder(folder)
+            engine.index([folder])
+    Settings(first_run_done=True, tray_notice_shown=True).save(data_dir)
+
+    def settings_dialog_entering(address: str) -> None:
+        def exec_(dialog):  # what a person does: type the address in Shared index, then Save
+            dialog.database.setText(address)
+            dialog.accept()
+            return dialog.result()
+        monkeypatch.setattr(SettingsDialog, "exec", exec_)
+
+    kenning = start_app(qtbot, data_dir)
+    link = kenning.link
+    try:
+        qtbot.waitUntil(lambda: link.state() == "idle", timeout=WAIT_MS)
+        assert [f.path for f in link.folders()] == [str(home)]
+        assert wait_for_results(qtbot, kenning.window, "birds that hunt at night")[0] == "owls.txt"
+
+        settings_dialog_entering(server_database)
+        kenning.show_settings()
+        qtbot.waitUntil(lambda: [f.path for f in link.folders()] == [str(team)], timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: link.state() == "idle" and link.files_indexed() == 1, timeout=WAIT_MS)
+        assert wait_for_results(qtbot, kenning.window, "what makes the tides")[0] == "tides.txt"
+        assert Settings.load(data_dir).database == without_password(server_database)
+
+        settings_dialog_entering("")
+        kenning.show_settings()
+        qtbot.waitUntil(lambda: [f.path for f in link.folders()] == [str(home)], timeout=WAIT_MS)
+        assert wait_for_results(qtbot, kenning.window, "birds that hunt at night")[0] == "owls.txt"
+        assert Settings.load(data_dir).database == ""
+    finally:
+        kenning.shutdown()
+
+
+def test_a_shared_index_address_that_is_not_a_server_is_explained(qtbot, data_dir, monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: shown.append(text))
+    dialog = SettingsDialog(data_dir, Settings(), DEFAULT_MODEL, index_dimensions=384)
+    qtbot.addWidget(dialog)
+    dialog.database.setText("/mnt/nas/kenning.db")
+    dialog.accept()
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted and "postgresql://" in shown[-1]

@@ -125,8 +125,9 @@ class KenningApp(QObject):
         if chosen.start_at_login != autostart.enabled() and autostart.supported():
             custom_dir = self.data_dir if self.data_dir != default_data_dir() else None
             autostart.set_enabled(chosen.start_at_login, custom_dir)
-        indexing_changed = (chosen.model, chosen.gpu, chosen.threads, chosen.chunk_tokens) != (
-            self.settings.model, self.settings.gpu, self.settings.threads, self.settings.chunk_tokens)
+        indexing_changed = (chosen.model, chosen.gpu, chosen.threads, chosen.chunk_tokens, chosen.database) != (
+            self.settings.model, self.settings.gpu, self.settings.threads, self.settings.chunk_tokens,
+            self.settings.database)
         self.settings = chosen
         self.settings.save(self.data_dir)
         if indexing_changed:

@@ -53,6 +53,17 @@ class TaskManager(QObject):
             self._engine = self._make_engine()
         return self._engine
 
+    def reopen(self) -> None:
+        """Close the Engine after what is queued; the next operation makes a new one (new settings,
+        e.g. another database)."""
+
+        def close() -> None:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+
+        self._executor.submit(close)
+
     def _run(self, op: EngineOp[Any]) -> Any:
         try:
             value, ok = op.work(self._worker_engine()), True
@@ -80,14 +91,8 @@ class TaskManager(QObject):
         """Finish what is queued, close the Engine in its thread; later outcomes are dropped."""
         if self._closed:
             return
+        self.reopen()
         self._closed = True
-
-        def close() -> None:
-            if self._engine is not None:
-                self._engine.close()
-                self._engine = None
-
-        self._executor.submit(close)
         self._executor.shutdown(wait=True)
 
 

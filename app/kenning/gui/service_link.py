@@ -109,10 +109,15 @@ class ServiceLink(QObject):
 
     def apply_settings(self, settings: Settings, reembed: bool = False) -> None:
         """Restart the service with new settings; `reembed` reads every file again (a new
-        passage size only applies to files indexed after it is set)."""
+        passage size only applies to files indexed after it is set). Another database (a shared
+        index, or back to this computer's) is opened for everything from here on."""
+        moved = settings.database != self.settings.database
         self.settings = settings
         running = self.service is not None
         self.stop()
+        if moved:
+            self.tasks.reopen()
+            self._changed(folders=True)  # and what was read from the other index is stale
         if not reembed:
             if running:
                 self.start()

@@ -1,6 +1,7 @@
 """Settings: the embedding model (the catalogue with downloads, an imported GGUF or a converted
 Hugging Face folder, and a vector size for Matryoshka models), the download proxy, GPU use,
-threads, passage size and start at login. Saved to <data_dir>/settings.json by the caller.
+threads, passage size, start at login, and where the index lives (this computer, or a team's
+PostgreSQL server). Saved to <data_dir>/settings.json by the caller.
 
 Choosing another model does not touch the index here: the dialog only records what the user
 asked for (`switch_to`, `cancel_switch`); the caller starts the switch, which the service builds
@@ -41,7 +42,7 @@ from kenning.gui import autostart, model_tasks
 from kenning.gui.background_task import TaskDialog, run_with_progress
 from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL, ModelSpec
 from kenning.models.library import InstalledModel, ModelLibrary
-from kenning.settings import GPU_CHOICES, Settings
+from kenning.settings import GPU_CHOICES, Settings, is_server_address
 
 GPU_LABELS = {"auto": "Automatic (use it when available)", "on": "Always", "off": "Never"}
 COLUMNS = ("Model", "Languages", "Dimensions", "Size", "State")
@@ -179,6 +180,13 @@ class SettingsDialog(QDialog):
         self.ocr_languages.setEnabled(settings.ocr)
         self.ocr.toggled.connect(self.ocr_languages.setEnabled)
 
+        self.database = QLineEdit(settings.database)
+        self.database.setAccessibleName("Shared index address")
+        self.database.setPlaceholderText("This computer (leave empty), or postgresql://server/database")
+        self.database.setToolTip("A team's index on a PostgreSQL server with pgvector, shared by several "
+                                 "computers. The password is never saved: keep it in ~/.pgpass or PGPASSWORD.")
+        self.database.setClearButtonEnabled(True)
+
         self.login = QCheckBox("Start Kenning when I log in")
         self.login.setChecked(autostart.enabled() if autostart.supported() else False)
         self.login.setEnabled(autostart.supported())
@@ -192,6 +200,7 @@ class SettingsDialog(QDialog):
         form.addRow("Passage size:", self.chunk)
         form.addRow("", self.ocr)
         form.addRow("OCR languages:", self.ocr_languages)
+        form.addRow("Shared index:", self.database)
         form.addRow("", self.login)
         note = QLabel("Saved changes take effect at once: indexing restarts with them, and searching "
                       "reloads the model.")
@@ -425,6 +434,7 @@ class SettingsDialog(QDialog):
             ocr_languages="+".join(name for name in re.split(r"[+,\s]+", self.ocr_languages.text()) if name),
             proxy=self.proxy.text().strip(),
             start_at_login=self.login.isChecked(),
+            database=self.database.text().strip(),
         )
 
     def accept(self) -> None:
@@ -462,6 +472,11 @@ class SettingsDialog(QDialog):
                     return
                 switch_to = (name, dims)
         chosen = self.chosen()
+        if chosen.database and not is_server_address(chosen.database):
+            QMessageBox.information(self, "Shared index", "A shared index's address begins with postgresql:// "
+                                    "(e.g. postgresql://kenning@nas.local/team), or leave it empty for "
+                                    "the index on this computer.")
+            return
         if chosen.chunk_tokens != self.original.chunk_tokens:
             answer = QMessageBox.question(
                 self, "Re-embed every file?",
