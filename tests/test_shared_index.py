@@ -81,24 +81,76 @@ def test_two_indexers_write_one_index_while_a_third_machine_searches(data_dir, t
     assert hits and Path(hits[0]["results"][0]["path"]).parent == folders["music"]
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_a_role_that_may_only_search(data_dir, tmp_path, server_address):
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_sql() -> list[str]:
+    """The statements of the README's shared-index guide, as an administrator types them."""
+    block = README.read_text(encoding="utf-8").split("<!-- shared-index-sql -->", 1)[1]
+    body = block.split("```sql", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in body.splitlines() if line.strip()]
+
+
+def as_role(address: str, role: str, database: str) -> str:
+    parts = urlsplit(address)
+    return parts._replace(netloc=f"{role}@{parts.hostname or ''}", path=f"/{database}").geturl()
+
+
+def test_the_readmes_roles_index_and_only_search(data_dir, tmp_path, postgres_server):
+    """The guide's SQL, run as written on a fresh server: the indexing role builds the index, the
+    searching role searches it (tables made after the grants included) and may not index."""
+    admin_address = postgres_server.get_uri("postgres")
+    connection = psycopg.connect(admin_address, autocommit=True)
+    database = "postgres"
+    try:
+        for statement in readme_sql():
+            if statement.startswith("\\c "):
+                database = statement.split()[1].rstrip(";")
+                connection.close()
+                connection = psycopg.connect(as_role(admin_address, "postgres", database), autocommit=True)
+            else:
+                connection.execute(statement)
+    finally:
+        connection.close()
     corpus = tmp_path / "docs"
     write_folder(corpus, "garden", copies=2)
-    with Engine(data_dir, database=server_address) as engine:
-        engine.index([corpus])
-    database = urlsplit(server_address).path.lstrip("/")
-    with psycopg.connect(server_address, autocommit=True) as admin:  # the README's SQL for a searching role
-        admin.execute(f"CREATE ROLE {database}_reader LOGIN")
-        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {database}_reader")
-    reader_address = server_address.replace("postgres:@", f"{database}_reader@", 1)
-    reader = machine(data_dir, tmp_path, "reader")
-    found = kenning(reader, reader_address, "search", "--json", "compost soil")
+    indexer, reader = as_role(admin_address, "kenning_indexer", database), as_role(admin_address, "kenning_reader", database)
+    indexed = kenning(machine(data_dir, tmp_path, "indexer"), indexer, "index", str(corpus))
+    assert indexed.returncode == 0, indexed.stderr
+    searcher = machine(data_dir, tmp_path, "reader")
+    found = kenning(searcher, reader, "search", "--json", "compost soil")
     assert found.returncode == 0, found.stderr
     assert "garden-" in found.stdout
-    refused = kenning(reader, reader_address, "index", str(corpus))
+    refused = kenning(searcher, reader, "index", str(corpus))
     assert refused.returncode != 0
-    assert "permission denied" in refused.stderr and "Traceback" not in refused.stderr
+    assert "may only search" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_folder_another_machine_indexed_is_kept_where_it_is_missing(data_dir, tmp_path, server_address):
+    """Machine B's service meets a folder of the shared index that B does not have: it says so and
+    deletes nothing from the index."""
+    from kenning.service import Service
+
+    folder = tmp_path / "only-on-a"
+    write_folder(folder, "music", copies=3)
+    with Engine(machine(data_dir, tmp_path, "a"), database=server_address) as engine:
+        engine.add_folder(folder)
+        engine.index([folder])
+    folder.rename(tmp_path / "elsewhere")  # as machine B sees the disk
+    service = Service(machine(data_dir, tmp_path, "b"), quiet_s=0.2)
+    service.start()
+    try:
+        deadline = time.monotonic() + 60
+        while "missing" not in service.snapshot().message and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "missing" in service.snapshot().message, service.snapshot()
+        assert service.wait_idle(60), service.snapshot()
+    finally:
+        service.stop()
+    with Engine(machine(data_dir, tmp_path, "c"), database=server_address) as engine:
+        assert engine.status().files_indexed == 6
+        assert Path(engine.search("string instruments", limit=1)[0].path).parent == folder
 
 
 def test_an_unreachable_server_is_one_clear_line(data_dir):
