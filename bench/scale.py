@@ -3,8 +3,9 @@ latency per mode with and without a filter, for short and long queries, recall o
 vector path against exact search, index size and a search process's peak memory.
 
     python bench/scale.py [--passages 100000] [--vectors clustered|random] [--queries 76] [--rebuild]
+                          [--database postgresql://...]
 
-The index (bench/out/scale/<passages>-<vectors>/, reused until --rebuild) holds files of 50
+The index (bench/out/scale/<passages>-<vectors>[-postgresql]/, reused until --rebuild) holds files of 50
 passages each in 100 folders, with mixed types and modification dates spread over ten years.
 Passage text is sampled from CISI's sentences: three from one abstract and two from anywhere.
 Vectors, without embedding a million passages:
@@ -14,6 +15,8 @@ Vectors, without embedding a million passages:
 Queries are CISI's 76 judged queries (long: a paragraph) and the two or three rarest words of
 each (short), embedded by the real model as part of each search. Timings are taken in a child
 process through Engine.search, warm, so that its peak RSS is the search process's alone.
+With --database, the index is built on that PostgreSQL server (an empty database, or one this
+bench built): the same searches, through the same Engine, against pgvector's HNSW index.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from pathlib import Path
 
 import cisi
 import numpy as np
+
+from kenning.settings import without_password
 
 PASSAGES_PER_FILE = 50
 FOLDERS = 100  # so one folder holds 1% of the files
@@ -68,11 +73,11 @@ def sentence_vectors(sentences: list[str]) -> np.ndarray:
     return vectors
 
 
-def build(data_dir: Path, passages: int, kind: str, collection: cisi.Collection) -> dict:
+def build(data_dir: Path, passages: int, kind: str, collection: cisi.Collection, database: str | None) -> dict:
     """Write the synthetic index through Store.record_file; returns its build seconds and the
     newest modification time given to a file."""
     from kenning.models.catalogue import CATALOGUE, DEFAULT_MODEL
-    from kenning.store import FileStatus, NewChunk, Store
+    from kenning.store import FileStatus, NewChunk, open_store
 
     sentences, home = sentences_of(collection)
     by_doc: dict[int, list[int]] = {}
@@ -84,7 +89,9 @@ def build(data_dir: Path, passages: int, kind: str, collection: cisi.Collection)
     rng = np.random.default_rng(13)
 
     cisi.fresh_data_dir(data_dir, None)
-    store = Store(data_dir)
+    if database:
+        empty_database(database)
+    store = open_store(data_dir, database)
     store.bind_model(DEFAULT_MODEL, dimensions)
     root = data_dir / "files"
     folder_id = store.add_folder(str(root))
@@ -121,9 +128,27 @@ def build(data_dir: Path, passages: int, kind: str, collection: cisi.Collection)
         if first // FILES_PER_TRANSACTION % 20 == 0:
             rate = written / (time.perf_counter() - start)
             print(f"  {min(written, passages):,} passages, {rate:,.0f}/s", file=sys.stderr)
-    store.db.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('optimize')")
+    if not database:
+        store.db.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('optimize')")
     store.close()
-    return {"seconds": time.perf_counter() - start, "newest": now}
+    return {"seconds": time.perf_counter() - start, "newest": now, "database": database}
+
+
+def empty_database(address: str) -> None:
+    """Refuse a database holding anything but an index this bench built (never a team's index)."""
+    import psycopg
+
+    with psycopg.connect(address, autocommit=True) as db:
+        tables = [r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+        if not tables:
+            return
+        files = db.execute("SELECT count(*) FROM files WHERE content_hash NOT LIKE 'synthetic-%'").fetchone()
+        if "files" not in tables or files is None or files[0]:
+            sys.exit(f"{address}: holds tables other than this bench's index; give it an empty database")
+        for table in tables:
+            db.execute(f'DROP TABLE "{table}" CASCADE')
+        db.execute("DROP TEXT SEARCH CONFIGURATION IF EXISTS kenning")
+        db.execute("DROP TEXT SEARCH DICTIONARY IF EXISTS kenning_stem")
 
 
 def short_queries(collection: cisi.Collection) -> list[str]:
@@ -143,8 +168,10 @@ def short_queries(collection: cisi.Collection) -> list[str]:
     return queries
 
 
-def exact_neighbours(data_dir: Path, queries: np.ndarray, k: int) -> list[list[int]]:
+def exact_neighbours(data_dir: Path, queries: np.ndarray, k: int, database: str | None) -> list[list[int]]:
     """The true k nearest passages of each query, by a full scan of the vector table."""
+    if database:
+        return exact_on_server(queries, k, database)
     import apsw
     import sqlite_vec
 
@@ -169,6 +196,19 @@ def exact_neighbours(data_dir: Path, queries: np.ndarray, k: int) -> list[list[i
     return [[int(i) for i in b[:, 0]] for b in best]
 
 
+def exact_on_server(queries: np.ndarray, k: int, database: str) -> list[list[int]]:
+    """By a sequential scan ("+ 0" keeps the planner off the HNSW index)."""
+    import psycopg
+
+    with psycopg.connect(database, autocommit=True) as db:
+        table = db.execute("SELECT value FROM meta WHERE key = 'vector_table'").fetchone()
+        table = table[0] if table else "chunk_vectors"
+        db.execute("SET max_parallel_workers_per_gather = 0")
+        return [[r[0] for r in db.execute(
+            f"SELECT passage_id FROM {table} ORDER BY (embedding <=> %s::vector) + 0 LIMIT %s",
+            ("[" + ",".join(f"{x:.7g}" for x in q) + "]", k))] for q in queries]
+
+
 def space(data_dir: Path) -> dict[str, int]:
     """Bytes of the database by part: vectors, passage text, keyword index, the rest, free pages."""
     import apsw
@@ -189,11 +229,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def measure(data_dir: Path, queries: int) -> dict:
+def measure(data_dir: Path, queries: int, database: str | None) -> dict:
     """In the child: time every search and report the process's peak RSS."""
     from kenning.engine import Engine
     from kenning.search import Filters
-    from kenning.store import Store
+    from kenning.store import open_store
 
     collection = cisi.load(cisi.default_cisi())
     long = [q.replace('"', " ") for q in collection.queries.values()][:queries]
@@ -205,7 +245,7 @@ def measure(data_dir: Path, queries: int) -> dict:
         "folder 1%": Filters(folder=str(root / "folder-07")),
         "date 1%": Filters(modified_after=newest - YEARS * 365 * 86400 / 100),
     }
-    engine = Engine(data_dir)
+    engine = Engine(data_dir, database=database)
     engine.prepare_model()
     start = time.perf_counter()
     engine.search("warm up the caches", 10)  # the first search reads every vector's code
@@ -223,19 +263,19 @@ def measure(data_dir: Path, queries: int) -> dict:
                 figures["results"][f"{mode}|{name}|{length}"] = statistics.mean(counts)
     figures["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # before the check's own codes
     vectors = np.stack([engine.embedder.embed_query(q) for q in long])
-    store = Store(data_dir)
+    store = open_store(data_dir, database)
     figures["fast_top10"] = [[pid for pid, _ in store.vector_candidates(v, 10)] for v in vectors]
     figures["queries"] = vectors.tolist()
-    figures["times"]["hybrid|after a change|long"] = changing(data_dir, engine, long)
+    figures["times"]["hybrid|after a change|long"] = changing(data_dir, engine, long, database)
     figures["results"]["hybrid|after a change|long"] = 10.0
     return figures
 
 
-def changing(data_dir: Path, engine, texts: list[str]) -> list[float]:
+def changing(data_dir: Path, engine, texts: list[str], database: str | None) -> list[float]:
     """Search times when a file was re-indexed just before each search (the codes catch up)."""
-    from kenning.store import FileStatus, NewChunk, Store
+    from kenning.store import FileStatus, NewChunk, open_store
 
-    store = Store(data_dir)
+    store = open_store(data_dir, database)
     rng = np.random.default_rng(5)
     dimensions = store.dimensions or 384
     times = []
@@ -259,34 +299,45 @@ def main() -> int:
     parser.add_argument("--vectors", choices=("clustered", "random"), default="clustered")
     parser.add_argument("--queries", type=int, default=76, help="how many of the queries to time")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--database", help="a PostgreSQL server's address (an empty database): the index goes there")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.queries)))
+        print(json.dumps(measure(args.child, args.queries, args.database)))
         return 0
 
-    data_dir = SCALE / f"{args.passages}-{args.vectors}"
+    data_dir = SCALE / f"{args.passages}-{args.vectors}{'-postgresql' if args.database else ''}"
     done = data_dir / "built.json"
+    if done.exists() and json.loads(done.read_text()).get("database") != args.database:
+        args.rebuild = True  # built into another database
     if args.rebuild or not done.exists():
         collection = cisi.load(cisi.default_cisi())
         print(f"building {args.passages:,} passages ({args.vectors} vectors) in {data_dir} ...", file=sys.stderr)
         done.parent.mkdir(parents=True, exist_ok=True)
-        done.write_text(json.dumps(build(data_dir, args.passages, args.vectors, collection)))
-    child = subprocess.run([sys.executable, __file__, "--child", str(data_dir), "--queries", str(args.queries)],
+        done.write_text(json.dumps(build(data_dir, args.passages, args.vectors, collection, args.database)))
+    child = subprocess.run([sys.executable, __file__, "--child", str(data_dir), "--queries", str(args.queries)]
+                           + (["--database", args.database] if args.database else []),
                            stdout=subprocess.PIPE, text=True, check=True)
     figures = json.loads(child.stdout)
 
-    size = sum(p.stat().st_size for p in data_dir.glob("kenning.sqlite3*"))
-    print(f"\n{args.passages:,} passages, {args.vectors} vectors; built in {json.loads(done.read_text())['seconds']:.0f} s; "
-          f"index {size / 1e9:.2f} GB ({size / args.passages:,.0f} bytes/passage)")
-    print("  " + ", ".join(f"{name} {size / args.passages:,.0f}" for name, size in space(data_dir).items())
-          + " bytes/passage")
+    from kenning.store import open_store
+
+    store = open_store(data_dir, args.database)
+    size = store.size_bytes()
+    store.close()
+    where = f"on {without_password(args.database)}" if args.database else "in SQLite"
+    print(f"\n{args.passages:,} passages, {args.vectors} vectors, {where}; built in "
+          f"{json.loads(done.read_text())['seconds']:.0f} s; index {size / 1e9:.2f} GB "
+          f"({size / args.passages:,.0f} bytes/passage)")
+    if not args.database:
+        print("  " + ", ".join(f"{name} {size / args.passages:,.0f}" for name, size in space(data_dir).items())
+              + " bytes/passage")
     print(f"{'mode':<8} {'filter':<10} {'query':<6} {'p50 ms':>8} {'p95 ms':>8} {'min ms':>8} {'results':>8}")
     for key, times in figures["times"].items():
         mode, name, length = key.split("|")
         print(f"{mode:<8} {name:<10} {length:<6} {statistics.median(times):8.1f} {percentile(times, 95):8.1f} "
               f"{min(times):8.1f} {figures['results'][key]:8.1f}")
-    exact = exact_neighbours(data_dir, np.array(figures["queries"], dtype=np.float32), 10)
+    exact = exact_neighbours(data_dir, np.array(figures["queries"], dtype=np.float32), 10, args.database)
     recall = statistics.mean(len(set(f) & set(e)) / 10 for f, e in zip(figures["fast_top10"], exact))
     print(f"vector recall@10 of the fast path vs exact search: {recall:.3f} ({len(exact)} queries)")
     print(f"peak RSS of the search process: {figures['peak_rss'] / 2**20:.0f} MB; "

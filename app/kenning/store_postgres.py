@@ -36,6 +36,7 @@ WRITE_LOCK = 0x4B656E6E  # the advisory lock every write transaction holds ("Ken
 TABLES_LOCK = 0x4B656E74  # held shared by each read snapshot, alone by whoever drops a vector table
 TEXT_SEARCH = "kenning"  # the text search configuration: English stems, no stopwords
 MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
+MIN_EF_SEARCH = 200  # recall@10 0.98 of exact at 100k passages, 6 ms (40 at pgvector's default: 0.87)
 
 _MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("folders, files, passages, chunks, keywords, queue", f"""
@@ -273,7 +274,7 @@ class PostgresStore(Store):
         with self.snapshot():  # the table named in meta is the one read, even while a switch ends
             table = self.vector_table
             if within is None:
-                self.db.execute(f"SET hnsw.ef_search = {max(40, min(k, MAX_EF_SEARCH))}")
+                self.db.execute(f"SET hnsw.ef_search = {max(MIN_EF_SEARCH, min(2 * k, MAX_EF_SEARCH))}")
                 rows: list[Any] = self.db.execute(f"SELECT passage_id, embedding <=> ?::vector AS d FROM {table} "
                                                   "ORDER BY d LIMIT ?", (literal, k)).fetchall()
             else:  # "+ 0" keeps the planner from ordering by the HNSW index
