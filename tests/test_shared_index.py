@@ -234,3 +234,35 @@ def test_a_switch_ending_elsewhere_waits_for_a_search_reading_the_old_vectors(tm
     finally:
         searcher.close()
         switcher.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_shared_drive_mounted_at_different_places_is_one_set_of_files(data_dir, tmp_path, server_address):
+    """Machine A has the team's drive at mount-a, machine B at mount-b; both map it to //nas/team
+    (the shared_roots setting), so B finds A's files already indexed, each machine's results
+    open on that machine, and a change made through B is what A finds."""
+    mount_a, mount_b = tmp_path / "mount-a", tmp_path / "mount-b"
+    write_folder(mount_a, "garden", copies=3)
+    shutil.copytree(mount_a, mount_b)  # the same files (sizes, times), as another machine sees them
+    first, second = machine(data_dir, tmp_path, "a"), machine(data_dir, tmp_path, "b")
+    Settings(shared_roots={str(mount_a): "//nas/team"}).save(first)
+    Settings(shared_roots={str(mount_b): "//nas/team"}).save(second)
+
+    assert kenning(first, server_address, "index", str(mount_a)).returncode == 0
+    again = kenning(second, server_address, "index", str(mount_b))
+    assert again.returncode == 0, again.stderr
+    with psycopg.connect(server_address) as db:
+        stored = sorted(r[0] for r in db.execute("SELECT path FROM files"))
+        folders = [r[0] for r in db.execute("SELECT path FROM folders")]
+    assert len(stored) == 6 and all(p.startswith("//nas/team/garden-") for p in stored) and folders == ["//nas/team"]
+
+    def top(machine_dir: Path, query: str, *options: str) -> Path:
+        out = kenning(machine_dir, server_address, "search", "--json", *options, query)
+        return Path(json.loads(out.stdout.splitlines()[0])["results"][0]["path"])
+
+    assert top(first, "compost feeds the soil").parent == mount_a
+    assert top(second, "compost feeds the soil").parent == mount_b
+    assert top(second, "compost feeds the soil", "--folder", str(mount_b)).parent == mount_b
+    write_document(mount_b / "garden-00-0.txt", "garden 0", ["Hedgehogs sleep under the hawthorn hedge all winter."])
+    assert kenning(second, server_address, "index", str(mount_b)).returncode == 0
+    assert top(first, "hedgehogs hibernating in a hedge") == mount_a / "garden-00-0.txt"

@@ -68,6 +68,43 @@ _ESCAPE = chr(0x10F800)
 _ODD = re.compile("[\ud800-\udfff\U0010f000-\U0010f800]")
 
 
+class SharedRoots:
+    """Folders of a shared drive, each mounted here at a local path and known to a shared index
+    by one name that every machine uses: paths under a local root are stored under its name
+    (with / between the parts), and read back under the local root."""
+
+    def __init__(self, roots: dict[str, str] | None = None, sep: str = os.sep):
+        self.sep = sep
+        self.roots = [(local.rstrip("/\\") or local, shared.rstrip("/") or shared) for local, shared in (roots or {}).items()]
+
+    def shared(self, path: str) -> str:
+        for local, name in self.roots:
+            rest = _below(path, local, self.sep)
+            if rest is not None:
+                return name + rest.replace(self.sep, "/")
+        return path
+
+    def separator(self, text: str) -> str:
+        """The separator between the parts of the stored path `text`."""
+        return "/" if any(_below(text, name, "/") is not None for _, name in self.roots) else self.sep
+
+    def local(self, text: str) -> str:
+        for local, name in self.roots:
+            rest = _below(text, name, "/")
+            if rest is not None:
+                return local + rest.replace("/", self.sep)
+        return text
+
+
+def _below(path: str, root: str, sep: str) -> str | None:
+    """What follows `root` in `path` ("" for the root itself, "<sep>..." below it), or None."""
+    if path == root:
+        return ""
+    if path.startswith(root) and (path[len(root)] == sep or root.endswith(sep)):
+        return path[len(root):]
+    return None
+
+
 def stored_path(path: str) -> str:
     """`path` as the database keeps it (valid UTF-8, however odd the name)."""
     if not _ODD.search(path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from kenning.paths import atomic_output
@@ -60,6 +60,9 @@ class Settings:
     max_archive_depth: int = IndexSettings.max_archive_depth
     extraction_workers: int = IndexSettings.extraction_workers
     database: str = ""  # a PostgreSQL server's address holding a shared index; empty: the SQLite file here
+    # A shared drive's folder here -> the name the shared index knows it by, the same on every
+    # machine (e.g. "/mnt/docs" here and \\nas\docs on a Windows machine -> "//nas/docs").
+    shared_roots: dict[str, str] = field(default_factory=dict)
     proxy: str = ""  # for model downloads; empty: the system's (HTTPS_PROXY, NO_PROXY)
     start_at_login: bool = False
     first_run_done: bool = False
@@ -119,6 +122,9 @@ def _fits(value, default, name: str) -> bool:
         return value in GPU_CHOICES
     if name in ("model", "threads"):
         return value is None or (isinstance(value, str if name == "model" else int) and not isinstance(value, bool))
+    if name == "shared_roots":
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and k and v
+                                               for k, v in value.items())
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, (int, float)):

@@ -34,7 +34,7 @@ import numpy as np
 import sqlite_vec
 
 from kenning.errors import IndexError_
-from kenning.paths import private_dir, readable_path, real_path, stored_path
+from kenning.paths import SharedRoots, private_dir, readable_path, real_path, stored_path
 from kenning.storage_faults import storage_errors
 from kenning.vector_index import VectorIndex
 
@@ -238,9 +238,9 @@ class FileRecord:
     chunk_count: int
 
     @classmethod
-    def from_row(cls, row) -> FileRecord:
+    def from_row(cls, row, real: Callable[[str], str] = real_path) -> FileRecord:
         file_id, path, folder_id, file_type, size, mtime, content_hash, status, error, chunk_count = row
-        return cls(file_id, real_path(path), folder_id, file_type, size, mtime, content_hash, FileStatus(status), error,
+        return cls(file_id, real(path), folder_id, file_type, size, mtime, content_hash, FileStatus(status), error,
                    chunk_count)
 
 
@@ -268,9 +268,9 @@ class NewChunk:
     text: str
 
 
-def _like_prefix(folder: str) -> str:
+def _like_prefix(folder: str, sep: str = os.sep) -> str:
     escaped = folder.rstrip("/\\").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + os.sep.replace("\\", "\\\\") + "%"
+    return escaped + sep.replace("\\", "\\\\") + "%"
 
 
 class Store:
@@ -280,6 +280,7 @@ class Store:
 
     MIGRATIONS = _MIGRATIONS
     LEAST, GREATEST = "min", "max"  # the smaller and larger of two values
+    shared_roots = SharedRoots()  # a shared index's names for this machine's folders (none here)
     FILES_FIRST_JOIN = "CROSS JOIN"  # a join SQLite's planner takes in the order written
 
     def __init__(self, data_dir: Path, *, migrate: bool = True):
@@ -425,6 +426,19 @@ class Store:
     def _end_reading(self) -> None:
         self.db.execute("COMMIT")
 
+    def _stored(self, path: str) -> str:
+        """`path` as this index keeps it."""
+        return stored_path(self.shared_roots.shared(path))
+
+    def _real(self, text: str) -> str:
+        """The path on this machine of what this index keeps as `text`."""
+        return self.shared_roots.local(real_path(text))
+
+    def _children(self, folder: str) -> str:
+        """A LIKE pattern for the stored paths below `folder`."""
+        stored = self._stored(folder)
+        return _like_prefix(stored, self.shared_roots.separator(stored))
+
     def get_meta(self, key: Meta) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key.value,)).fetchone()
         return row[0] if row else None
@@ -539,7 +553,7 @@ class Store:
     # -- folders ---------------------------------------------------------------------------
 
     def add_folder(self, path: str) -> int:
-        path = stored_path(path)
+        path = self._stored(path)
         with self.transaction():
             self.db.execute(
                 "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET removing = FALSE",
@@ -549,12 +563,12 @@ class Store:
 
     def folders(self) -> list[tuple[int, str]]:
         """(id, path) of the folders indexed (not those being removed)."""
-        return [(folder_id, real_path(path)) for folder_id, path in
+        return [(folder_id, self._real(path)) for folder_id, path in
                 self.db.execute("SELECT id, path FROM folders WHERE NOT removing ORDER BY path")]
 
     def has_folder(self, path: str) -> bool:
         return self.db.execute("SELECT 1 FROM folders WHERE path = ? AND NOT removing",
-                               (stored_path(path),)).fetchone() is not None
+                               (self._stored(path),)).fetchone() is not None
 
     def global_excludes(self) -> tuple[str, ...]:
         return tuple(line for line in (self.get_meta(Meta.EXCLUDE) or "").splitlines() if line.strip())
@@ -564,13 +578,13 @@ class Store:
 
     def folder_excludes(self) -> dict[str, tuple[str, ...]]:
         return {
-            real_path(path): tuple(line for line in exclude.splitlines() if line.strip())
+            self._real(path): tuple(line for line in exclude.splitlines() if line.strip())
             for path, exclude in self.db.execute("SELECT path, exclude FROM folders WHERE NOT removing")
         }
 
     def set_folder_exclude(self, path: str, patterns: tuple[str, ...]) -> None:
         with self.transaction():
-            self.db.execute("UPDATE folders SET exclude = ? WHERE path = ?", ("\n".join(patterns), stored_path(path)))
+            self.db.execute("UPDATE folders SET exclude = ? WHERE path = ?", ("\n".join(patterns), self._stored(path)))
 
     def remove_folder(self, path: str) -> int:
         """Forget a folder and everything indexed from it; returns the files removed.
@@ -578,7 +592,7 @@ class Store:
         The folder is marked first (it stops being indexed and watched at once), then its files go
         a batch per transaction, so a large folder never holds the write lock for long; a kill
         half-way is finished by `finish_removals`."""
-        path = stored_path(path)
+        path = self._stored(path)
         with self.transaction():
             row = self.db.execute("SELECT id FROM folders WHERE path = ?", (path,)).fetchone()
             if row is None:
@@ -586,7 +600,7 @@ class Store:
             self.db.execute("UPDATE folders SET removing = TRUE WHERE id = ?", (row[0],))
             for table in ("queue", "skipped"):
                 self.db.execute(f"DELETE FROM {table} WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-                                (path, _like_prefix(path)))
+                                (path, _like_prefix(path, self.shared_roots.separator(path))))
         return self._forget_folder(row[0])
 
     def finish_removals(self) -> int:
@@ -612,7 +626,7 @@ class Store:
             "SELECT d.path, f.status, count(*) FROM files f JOIN folders d ON d.id = f.folder_id "
             "WHERE NOT d.removing GROUP BY d.path, f.status"
         ):
-            counts.setdefault(real_path(path), {})[FileStatus(status)] = n
+            counts.setdefault(self._real(path), {})[FileStatus(status)] = n
         return counts
 
     # -- what scanning left out -------------------------------------------------------------
@@ -620,17 +634,17 @@ class Store:
     def replace_skipped(self, folder: str, skipped: Iterable[tuple[str, str]]) -> None:
         """The paths a scan of `folder` left out (links outside, unlistable folders...), replacing
         what the last scan of it found."""
-        stored = stored_path(folder)
+        stored = self._stored(folder)
         with self.transaction():
             self.db.execute("DELETE FROM skipped WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-                            (stored, _like_prefix(stored)))
+                            (stored, _like_prefix(stored, self.shared_roots.separator(stored))))
             for path, reason in skipped:
                 self.db.execute("INSERT INTO skipped(path, reason, at) VALUES (?, ?, ?) ON CONFLICT(path) "
                                 "DO UPDATE SET reason = excluded.reason, at = excluded.at",
-                                (stored_path(path), reason, time.time()))
+                                (self._stored(path), reason, time.time()))
 
     def skipped(self) -> list[tuple[str, str]]:
-        return [(real_path(p), r) for p, r in self.db.execute("SELECT path, reason FROM skipped ORDER BY path")]
+        return [(self._real(p), r) for p, r in self.db.execute("SELECT path, reason FROM skipped ORDER BY path")]
 
     # -- the persistent work queue ---------------------------------------------------------
 
@@ -641,17 +655,17 @@ class Store:
                 self.db.execute(
                     "INSERT INTO queue(path, priority, enqueued_at) VALUES (?, ?, ?) ON CONFLICT(path) "
                     f"DO UPDATE SET priority = {self.GREATEST}(queue.priority, excluded.priority)",
-                    (stored_path(path), priority, time.time()),
+                    (self._stored(path), priority, time.time()),
                 )
 
     def next_queued(self, limit: int) -> list[str]:
-        return [real_path(r[0]) for r in self.db.execute(
+        return [self._real(r[0]) for r in self.db.execute(
             "SELECT path FROM queue ORDER BY priority DESC LIMIT ?", (limit,))]
 
     def dequeue(self, paths: Iterable[str]) -> None:
         with self.transaction():
             for path in paths:
-                self.db.execute("DELETE FROM queue WHERE path = ?", (stored_path(path),))
+                self.db.execute("DELETE FROM queue WHERE path = ?", (self._stored(path),))
 
     def queued_count(self) -> int:
         return self.value("SELECT count(*) FROM queue")
@@ -662,25 +676,25 @@ class Store:
         row = self.db.execute(
             "SELECT id, path, folder_id, file_type, size, mtime, content_hash, status, error, "
             "chunk_count FROM files WHERE path = ?",
-            (stored_path(path),),
+            (self._stored(path),),
         ).fetchone()
-        return FileRecord.from_row(row) if row else None
+        return FileRecord.from_row(row, self._real) if row else None
 
     def files_below(self, directory: str) -> list[str]:
         """Indexed paths inside `directory` (at any depth)."""
-        return [real_path(r[0]) for r in self.db.execute(
-            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (_like_prefix(stored_path(directory)),))]
+        return [self._real(r[0]) for r in self.db.execute(
+            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (self._children(directory),))]
 
     def files_under(self, folder_id: int) -> list[str]:
         """The files of a folder on disk (not the members of its archives and mailboxes)."""
-        return [real_path(r[0]) for r in self.db.execute(
+        return [self._real(r[0]) for r in self.db.execute(
             "SELECT path FROM files WHERE folder_id = ? AND container_id IS NULL", (folder_id,))]
 
     def members(self, container_path: str) -> list[str]:
         """The paths of the members indexed from an archive or mailbox."""
-        return [real_path(r[0]) for r in self.db.execute(
+        return [self._real(r[0]) for r in self.db.execute(
             "SELECT m.path FROM files m JOIN files c ON m.container_id = c.id WHERE c.path = ? ORDER BY m.id",
-            (stored_path(container_path),))]
+            (self._stored(container_path),))]
 
     def record_container(self, path: str, members: Sequence[NewMember], **details) -> int | None:
         """An archive or mailbox and its members, in one transaction: a member whose text is
@@ -690,7 +704,7 @@ class Store:
             if container_id is None:  # its folder is being removed
                 return None
             kept = {member.path for member in members}
-            self._remove_stored([stored_path(p) for p in self.members(path) if p not in kept])
+            self._remove_stored([self._stored(p) for p in self.members(path) if p not in kept])
             for member in members:
                 self.record_file(member.path, folder_id=details["folder_id"], file_type=member.file_type,
                                  size=member.size, mtime=member.mtime, content_hash=None, status=member.status,
@@ -703,7 +717,7 @@ class Store:
         rows = self.db.execute(
             "SELECT id, path, folder_id, file_type, size, mtime, content_hash, status, error, "
             "chunk_count FROM files WHERE status = ? ORDER BY mtime DESC LIMIT ?", (FileStatus.NEEDS_OCR.value, limit))
-        return [FileRecord.from_row(row) for row in rows]
+        return [FileRecord.from_row(row, self._real) for row in rows]
 
     def content_hashes(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
@@ -714,7 +728,7 @@ class Store:
             "chunk_count FROM files WHERE content_hash = ?",
             (content_hash,),
         )
-        return [FileRecord.from_row(row) for row in rows]
+        return [FileRecord.from_row(row, self._real) for row in rows]
 
     def rename_file(
         self, old_path: str, new_path: str, *, folder_id: int | None, file_type: str, size: int, mtime: float
@@ -723,15 +737,15 @@ class Store:
         with self.transaction():
             replaced = self.file(new_path)
             if replaced is not None and new_path != old_path:
-                self._remove_stored([stored_path(new_path)])
+                self._remove_stored([self._stored(new_path)])
             moved = self.file(old_path)
             self.db.execute(
                 "UPDATE files SET path = ?, folder_id = ?, size = ?, mtime = ?, file_type = ? WHERE path = ?",
-                (stored_path(new_path), folder_id, size, mtime, file_type, stored_path(old_path)),
+                (self._stored(new_path), folder_id, size, mtime, file_type, self._stored(old_path)),
             )
             if moved is not None:  # an archive's members move with it
                 self.db.execute("UPDATE files SET path = ? || substr(path, ?), folder_id = ? WHERE container_id = ?",
-                                (stored_path(new_path), len(stored_path(old_path)) + 1, folder_id, moved.id))
+                                (self._stored(new_path), len(self._stored(old_path)) + 1, folder_id, moved.id))
 
     def touch_file(self, file_id: int, size: int, mtime: float) -> None:
         with self.transaction():
@@ -767,7 +781,7 @@ class Store:
             old = self.file(path)
             released = self._delete_chunks(old.id) if old is not None else []
             if old is not None and not keep_members:
-                self._remove_stored([stored_path(p) for p in self.members(path)])
+                self._remove_stored([self._stored(p) for p in self.members(path)])
             self.db.execute(
                 "INSERT INTO files(path, folder_id, file_type, size, mtime, content_hash, status, "
                 "error, title, author, chunk_count, indexed_at, container_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -776,10 +790,10 @@ class Store:
                 "content_hash=excluded.content_hash, status=excluded.status, error=excluded.error, "
                 "title=excluded.title, author=excluded.author, chunk_count=excluded.chunk_count, "
                 "indexed_at=excluded.indexed_at, container_id=excluded.container_id",
-                (stored_path(path), folder_id, file_type, size, mtime, content_hash, status.value, error, title,
+                (self._stored(path), folder_id, file_type, size, mtime, content_hash, status.value, error, title,
                  author, len(chunks), time.time(), container_id),
             )
-            file_id = self.value("SELECT id FROM files WHERE path = ?", (stored_path(path),))
+            file_id = self.value("SELECT id FROM files WHERE path = ?", (self._stored(path),))
             passages = self._insert_chunks(file_id, title or readable_path(Path(path).stem), chunks, mtime)
             self._release(released)
             if vectors is not None:
@@ -902,14 +916,14 @@ class Store:
             self.db.execute("UPDATE passages SET embedded = TRUE WHERE NOT embedded")
 
     def remove_files(self, paths: Iterable[str]) -> int:
-        return self._remove_stored([stored_path(path) for path in paths])
+        return self._remove_stored([self._stored(path) for path in paths])
 
     def _remove_stored(self, paths: Iterable[str]) -> int:
         removed = 0
         with self.transaction():
             vector_tables = self.vector_tables()
             for path in paths:
-                record = self.file(real_path(path))
+                record = self.file(self._real(path))
                 if record is not None:
                     members = [cast(int, r[0]) for r in self.db.execute(
                         "SELECT id FROM files WHERE container_id = ?", (record.id,)).fetchall()]
@@ -970,9 +984,10 @@ class Store:
         conditions: list[str] = ["1 = 1"]  # any file with chunks, as the filtering after a search sees them
         bindings: list[Any] = []
         if folder:
-            inside = stored_path(folder.rstrip("/\\")) + os.sep
+            stored = self._stored(folder.rstrip("/\\"))
+            sep = self.shared_roots.separator(stored)
             conditions.append("(f.path = ? OR (f.path > ? AND f.path < ?))")  # ranges of the path index
-            bindings += [inside[:-1], inside, inside[:-1] + chr(ord(os.sep) + 1)]
+            bindings += [stored, stored + sep, stored + chr(ord(sep) + 1)]
         if file_types:
             conditions.append(f"f.file_type IN ({','.join('?' * len(file_types))})")
             bindings += list(file_types)
@@ -1041,7 +1056,7 @@ class Store:
 
     def files_holding(self, fts_query: str, limit: int) -> set[str]:
         """Paths of the files with a chunk matching `fts_query` (of the first `limit` chunks)."""
-        return {real_path(r[0]) for r in self.db.execute(
+        return {self._real(r[0]) for r in self.db.execute(
             "SELECT DISTINCT f.path FROM (SELECT rowid FROM chunk_fts WHERE chunk_fts MATCH ? LIMIT ?) m "
             "JOIN chunks c ON c.id = m.rowid JOIN files f ON f.id = c.file_id", (fts_query, limit))}
 
@@ -1063,7 +1078,7 @@ class Store:
             f"WHERE c.id IN ({marks})",
             tuple(chunk_ids),
         )
-        return {row[0]: (real_path(row[1]), *row[2:]) for row in rows}
+        return {row[0]: (self._real(row[1]), *row[2:]) for row in rows}
 
     def counts(self) -> dict[FileStatus, int]:
         return {FileStatus(status): n for status, n in self.db.execute("SELECT status, count(*) FROM files GROUP BY status")}
@@ -1074,7 +1089,7 @@ class Store:
     def failures(self) -> list[tuple[str, FileStatus, str]]:
         """Files that could not be read, and files indexed only in part, with the reason."""
         marks = ",".join("?" * len(LISTED_STATUSES))
-        return [(real_path(path), FileStatus(status), error) for path, status, error in self.db.execute(
+        return [(self._real(path), FileStatus(status), error) for path, status, error in self.db.execute(
             f"SELECT path, status, error FROM files WHERE status IN ({marks}) "
             "OR (status = 'indexed' AND error IS NOT NULL) ORDER BY path",
             [s.value for s in LISTED_STATUSES])]

@@ -28,8 +28,8 @@ import psycopg
 from psycopg.pq import TransactionStatus
 
 from kenning.errors import DiskFull, IndexError_
-from kenning.paths import private_dir, real_path
-from kenning.settings import without_password
+from kenning.paths import SharedRoots, private_dir
+from kenning.settings import Settings, without_password
 from kenning.store import Meta, Store
 
 WRITE_LOCK = 0x4B656E6E  # the advisory lock every write transaction holds ("Kenn")
@@ -179,6 +179,7 @@ class PostgresStore(Store):
         self.data_dir = private_dir(Path(data_dir))
         self.address = address
         self.path = Path(without_password(address))  # what messages name
+        self.shared_roots = SharedRoots(Settings.load(self.data_dir).shared_roots)
         self.read_only = False
         self.inode = None
         self._savepoints = 0
@@ -320,7 +321,7 @@ class PostgresStore(Store):
 
     def files_holding(self, fts_query: str, limit: int) -> set[str]:
         expression, bindings = tsquery(fts_query)
-        return {real_path(r[0]) for r in self.db.execute(
+        return {self._real(r[0]) for r in self.db.execute(
             f"SELECT DISTINCT f.path FROM (SELECT chunk_id FROM chunk_keywords WHERE keywords @@ {expression} "
             "LIMIT ?) m JOIN chunks c ON c.id = m.chunk_id JOIN files f ON f.id = c.file_id", (*bindings, limit))}
 
