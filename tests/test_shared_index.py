@@ -266,3 +266,31 @@ def test_a_shared_drive_mounted_at_different_places_is_one_set_of_files(data_dir
     write_document(mount_b / "garden-00-0.txt", "garden 0", ["Hedgehogs sleep under the hawthorn hedge all winter."])
     assert kenning(second, server_address, "index", str(mount_b)).returncode == 0
     assert top(first, "hedgehogs hibernating in a hedge") == mount_a / "garden-00-0.txt"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_machines_embedding_take_different_passages(tmp_path, server_address):
+    """A passage waiting for its vector is embedded by one indexer: each batch is claimed, the
+    claims end when the batch is stored, or with the process that held them."""
+    from kenning.store import FileStatus, NewChunk, open_store
+
+    one, two = open_store(tmp_path / "one", server_address), open_store(tmp_path / "two", server_address)
+    try:
+        one.bind_model("test", 3)
+        one.record_file(str(tmp_path / "docs" / "a.txt"), folder_id=None, file_type="txt", size=1, mtime=1.0,
+                        content_hash="a", status=FileStatus.INDEXED,
+                        chunks=[NewChunk(i, None, 0, 1, f"passage number {i}") for i in range(10)])
+        first = one.waiting_passages(4)
+        second = two.waiting_passages(4)
+        assert len(first) == len(second) == 4 and not {p for p, _ in first} & {p for p, _ in second}
+        rest = two.waiting_passages(4)
+        assert len(rest) == 2 and not {p for p, _ in rest} & {p for p, _ in first + second}
+        assert one.waiting_passages(4) == []  # every waiting passage is being embedded
+        one.release_passages(p for p, _ in first)  # as after a failed batch: they wait again
+        assert two.waiting_passages(10) == first
+        two.release_passages(p for p, _ in first)
+        assert one.waiting_passages(10) == first
+        one.close()  # as if that machine died: the server ends its claims
+        assert two.waiting_passages(10) == first
+    finally:
+        two.close()

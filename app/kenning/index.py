@@ -443,13 +443,16 @@ class Indexer:
 
     def embed_waiting(self, limit: int = EMBED_BATCH_PASSAGES) -> int:
         """Vectors for one batch of the passages still waiting; returns how many were embedded
-        (0 when none wait)."""
+        (0 when none wait, or when indexers on other machines hold every one that waits)."""
         table = self.store.vector_table
         rows = self.store.waiting_passages(limit)
         if not rows:
             return 0
-        vectors = self.embedder.embed_passages([text for _, text in rows])
-        self.store.store_vectors(table, rows, vectors)
+        try:
+            vectors = self.embedder.embed_passages([text for _, text in rows])
+            self.store.store_vectors(table, rows, vectors)
+        finally:
+            self.store.release_passages(passage for passage, _ in rows)
         return len(rows)
 
     def _record(self, c: _Candidate, status: FileStatus, **details) -> None:

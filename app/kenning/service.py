@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 BATCH_FILES = 16
 RETRY_S = 5.0
+CLAIMED_WAIT_S = 1.0  # between looks at passages other indexers are embedding
 DISK_FULL_RETRY_S = 30.0  # a full disk is not fixed in seconds: look again now and then, not spin
 FOLDER_CHECK_S = 2.0
 RATE_WINDOW_S = 60.0  # the embedding rate is an average over about this long
@@ -280,6 +281,8 @@ class Service:
             started = time.monotonic()
             count = engine.embed_waiting()
             self._embedded(count, time.monotonic() - started, engine.passages_waiting())
+            if not count:  # those waiting are being embedded by another machine (a shared index)
+                self._stop.wait(CLAIMED_WAIT_S)
         except (IndexDamaged, DiskFull):
             raise
         except Exception as exc:  # e.g. the model file went missing: say so, retry later

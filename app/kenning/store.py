@@ -873,6 +873,9 @@ class Store:
         return list(self.db.execute(
             "SELECT id, text FROM passages WHERE NOT embedded ORDER BY slice, priority DESC LIMIT ?", (limit,)))
 
+    def release_passages(self, passage_ids: Iterable[int]) -> None:
+        """Done with passages `waiting_passages` gave out (only one indexer writes here: no claims)."""
+
     def has_waiting_passages(self) -> bool:
         return self.db.execute("SELECT 1 FROM passages WHERE NOT embedded LIMIT 1").fetchone() is not None
 

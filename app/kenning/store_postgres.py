@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from kenning.paths import SharedRoots, private_dir
 from kenning.settings import Settings, without_password
 from kenning.store import Meta, Store
 
+CLAIMS = 0x4B656E63  # the first key of the advisory locks claiming passages to embed (the second: the id)
+CLAIM_SPREAD = 4  # a batch is claimed among this many times its size of the first waiting passages
 WRITE_LOCK = 0x4B656E6E  # the advisory lock every write transaction holds ("Kenn")
 TABLES_LOCK = 0x4B656E74  # held shared by each read snapshot, alone by whoever drops a vector table
 TEXT_SEARCH = "kenning"  # the text search configuration: English stems, no stopwords
@@ -185,6 +187,7 @@ class PostgresStore(Store):
         self._savepoints = 0
         self._vector_index = None
         self._reader: Store | None = None
+        self._claimed: set[int] = set()  # passages this connection is embedding
         self.db = _Connection(address)  # type: ignore[assignment]
         try:
             if migrate:
@@ -226,6 +229,31 @@ class PostgresStore(Store):
             self.db.execute("COMMIT")
         finally:
             self.db.execute("SELECT pg_advisory_unlock_shared(?)", (TABLES_LOCK,))
+
+    def waiting_passages(self, limit: int) -> list[tuple[int, str]]:
+        """The next passages to embed that no other indexer is embedding: each is claimed by a
+        session lock (released by `release_passages`, or by the server if this process dies)."""
+        rows = [row for row in super().waiting_passages(limit * CLAIM_SPREAD + len(self._claimed))
+                if row[0] not in self._claimed]
+        if not rows:
+            return []
+        claimed = {r[0] for r in self.db.execute(
+            "SELECT id FROM unnest(?::bigint[]) AS t(id) WHERE pg_try_advisory_lock(?, (id % 2147483647)::int)",
+            ([passage for passage, _ in rows], CLAIMS))}
+        mine = [row for row in rows if row[0] in claimed][:limit]
+        self._claimed |= {passage for passage, _ in mine}
+        self._unlock(claimed - self._claimed)
+        return mine
+
+    def release_passages(self, passage_ids: Iterable[int]) -> None:
+        ids = self._claimed & set(passage_ids)
+        self._claimed -= ids
+        self._unlock(ids)
+
+    def _unlock(self, passage_ids: set[int]) -> None:
+        if passage_ids:
+            self.db.execute("SELECT pg_advisory_unlock(?, (id % 2147483647)::int) FROM unnest(?::bigint[]) AS t(id)",
+                            (CLAIMS, sorted(passage_ids)))
 
     @staticmethod
     def _stored_text(text: str) -> str:
