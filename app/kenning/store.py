@@ -268,7 +268,7 @@ class NewChunk:
     text: str
 
 
-def _like_prefix(folder: str, sep: str = os.sep) -> str:
+def _like_prefix(folder: str, sep: str) -> str:
     escaped = folder.rstrip("/\\").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + sep.replace("\\", "\\\\") + "%"
 
@@ -434,9 +434,8 @@ class Store:
         """The path on this machine of what this index keeps as `text`."""
         return self.shared_roots.local(real_path(text))
 
-    def _children(self, folder: str) -> str:
-        """A LIKE pattern for the stored paths below `folder`."""
-        stored = self._stored(folder)
+    def _like_below(self, stored: str) -> str:
+        """A LIKE pattern for the stored paths below the stored folder path `stored`."""
         return _like_prefix(stored, self.shared_roots.separator(stored))
 
     def get_meta(self, key: Meta) -> str | None:
@@ -600,7 +599,7 @@ class Store:
             self.db.execute("UPDATE folders SET removing = TRUE WHERE id = ?", (row[0],))
             for table in ("queue", "skipped"):
                 self.db.execute(f"DELETE FROM {table} WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-                                (path, _like_prefix(path, self.shared_roots.separator(path))))
+                                (path, self._like_below(path)))
         return self._forget_folder(row[0])
 
     def finish_removals(self) -> int:
@@ -637,7 +636,7 @@ class Store:
         stored = self._stored(folder)
         with self.transaction():
             self.db.execute("DELETE FROM skipped WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-                            (stored, _like_prefix(stored, self.shared_roots.separator(stored))))
+                            (stored, self._like_below(stored)))
             for path, reason in skipped:
                 self.db.execute("INSERT INTO skipped(path, reason, at) VALUES (?, ?, ?) ON CONFLICT(path) "
                                 "DO UPDATE SET reason = excluded.reason, at = excluded.at",
@@ -683,7 +682,7 @@ class Store:
     def files_below(self, directory: str) -> list[str]:
         """Indexed paths inside `directory` (at any depth)."""
         return [self._real(r[0]) for r in self.db.execute(
-            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (self._children(directory),))]
+            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (self._like_below(self._stored(directory)),))]
 
     def files_under(self, folder_id: int) -> list[str]:
         """The files of a folder on disk (not the members of its archives and mailboxes)."""
