@@ -358,18 +358,24 @@ def test_progress_is_one_model_through_both_phases_and_the_cli_reports_the_same(
     service = Service(data_dir, quiet_s=0.2)
     service.start()
     seen: list[ServiceStatus] = []
-    published, text = None, ""
+    published: ServiceStatus | None = None
+    cli: ServiceStatus | None = None
+    text = ""
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             now = service.snapshot()
             seen.append(now)
             if now.phase == "keywords" and now.files_done > 50 and published is None:
-                out = subprocess.run([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "status", "--json"],
-                                     capture_output=True, text=True, check=True).stdout
-                answer = ServiceStatus.from_json(json.dumps(json.loads(out)["service"]))
-                if answer.files_total:  # published at most a second apart: the run's total may not be in yet
+                # Read as `kenning status` reads it (another connection, the published row), at
+                # once: starting a process can take longer than the phase on a loaded machine.
+                with Engine(data_dir=data_dir) as reader:
+                    answer = reader.service_status()
+                if answer is not None and answer.files_total:  # published at most a second apart
                     published = answer
+                    out = subprocess.run([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "status", "--json"],
+                                         capture_output=True, text=True, check=True).stdout
+                    cli = ServiceStatus.from_json(json.dumps(json.loads(out)["service"]))
                     text = subprocess.run([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "status"],
                                           capture_output=True, text=True, check=True).stdout
             if now.state == "idle" and now.passages_done:
@@ -389,4 +395,5 @@ def test_progress_is_one_model_through_both_phases_and_the_cli_reports_the_same(
     assert seen[-1].passages_waiting == 0 and seen[-1].passages_done >= files * 0.9
     # What another process (`kenning status`, the GUI of another session) reads is the same model.
     assert published is not None and published.phase == "keywords" and published.files_total == files
+    assert cli is not None and cli.pid == published.pid and cli.phase in ("keywords", "meaning")  # the same, a moment later
     assert "Indexing: reading files, " in text or "embedding passages" in text  # the same words, a moment later

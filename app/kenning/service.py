@@ -391,6 +391,7 @@ class Service:
         """Reading files (the keyword phase of a run): files done of the run's total, the rate,
         and the time left until every passage has its vector, from the rates measured."""
         status = self.status
+        new_run = status.files_total != progress.files_total  # its total is news to publish at once
         status.current, status.phase = progress.current, "keywords"
         status.files_done, status.files_total = progress.files_done, progress.files_total
         if progress.elapsed > 0:
@@ -402,7 +403,7 @@ class Service:
             embedding = ((status.passages_waiting + passages_to_come) / status.passages_per_s
                          if status.passages_per_s else 0.0)
             status.eta_s = per_file * files_left + embedding or None
-        self._publish()
+        self._publish(force=new_run)
 
     def _embedded(self, count: int, seconds: float, waiting: int) -> None:
         """A batch of the meaning phase done: the rate (over about the last minute) and the time left."""
