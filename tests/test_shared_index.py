@@ -294,3 +294,104 @@ def test_two_machines_embedding_take_different_passages(tmp_path, server_address
         assert two.waiting_passages(10) == first
     finally:
         two.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_file_is_read_by_one_machine_at_a_time(tmp_path, server_address):
+    from kenning.store import open_store
+
+    one, two = open_store(tmp_path / "one", server_address), open_store(tmp_path / "two", server_address)
+    try:
+        path = str(tmp_path / "share" / "report.txt")
+        assert one.claim_file(path) and one.claim_file(path)  # a claim held is held
+        assert not two.claim_file(path) and two.claim_file(path + ".bak")
+        one.release_file(path)
+        assert two.claim_file(path) and not one.claim_file(path)
+        two.close()  # as if that machine died: the server ends its claims
+        assert one.claim_file(path)
+    finally:
+        one.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_file_another_machine_is_reading_is_left_to_it(data_dir, tmp_path, server_address):
+    from kenning.store import open_store
+
+    folder = tmp_path / "share" / "garden"
+    write_folder(folder, "garden", copies=3)
+    busy = folder / "garden-01-0.txt"
+    reading = open_store(tmp_path / "elsewhere", server_address)  # another machine, at that file
+    try:
+        assert reading.claim_file(str(busy))
+        mine = machine(data_dir, tmp_path, "a")
+        run = kenning(mine, server_address, "index", str(folder))
+        assert run.returncode == 0, run.stderr
+        assert "Indexed 5 files" in run.stderr and "1 file being read by another machine" in run.stderr
+        with Engine(mine, database=server_address) as engine:
+            assert engine.status().files_indexed == 5
+        reading.release_file(str(busy))  # that machine gave up on it (or died): the next run reads it
+        again = kenning(mine, server_address, "index", str(folder))
+        assert "Indexed 1 file " in again.stderr and "5 unchanged" in again.stderr, again.stderr
+    finally:
+        reading.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_files_another_machine_recorded_after_this_scan_are_not_read_again(data_dir, tmp_path, server_address):
+    """Two machines scanning one shared folder at once: what one recorded while the other was
+    scanning is not read a second time."""
+    folder = tmp_path / "share" / "music"
+    write_folder(folder, "music", copies=4)
+    first, second = machine(data_dir, tmp_path, "a"), machine(data_dir, tmp_path, "b")
+    others: list[subprocess.CompletedProcess] = []
+
+    def after_the_scan(progress) -> None:
+        if progress.phase == "keywords" and progress.files_total and not others:
+            others.append(kenning(second, server_address, "index", str(folder)))
+
+    with Engine(first, database=server_address) as engine:
+        report = engine.index([folder], progress=after_the_scan)
+        assert others and others[0].returncode == 0 and "Indexed 8 files" in others[0].stderr, others
+        assert report.scanned == 8 and report.indexed == 0 and report.unchanged == 8 and not report.failures
+        assert engine.status().files_indexed == 8 and engine.integrity_ok()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_machines_store_vectors_together_and_record_files_one_at_a_time(tmp_path, server_address):
+    """Vectors for claimed passages are stored while another machine stores its own; a file's
+    record waits for both (it may delete passages they are writing)."""
+    import threading
+
+    import numpy as np
+
+    from kenning.store import FileStatus, NewChunk, open_store
+
+    one, two, three = (open_store(tmp_path / name, server_address) for name in ("one", "two", "three"))
+    try:
+        one.bind_model("test", 3)
+        one.record_file(str(tmp_path / "docs" / "a.txt"), folder_id=None, file_type="txt", size=1, mtime=1.0,
+                        content_hash="a", status=FileStatus.INDEXED,
+                        chunks=[NewChunk(i, None, 0, 1, f"passage number {i}") for i in range(4)])
+        mine, theirs = one.waiting_passages(2), two.waiting_passages(2)
+        vectors = np.eye(3, dtype=np.float32)[:2]
+
+        def record_another_file() -> None:
+            three.record_file(str(tmp_path / "docs" / "b.txt"), folder_id=None, file_type="txt", size=1, mtime=1.0,
+                              content_hash="b", status=FileStatus.INDEXED, chunks=[NewChunk(0, None, 0, 1, "bee")])
+
+        with one.transaction(claimed=True):
+            assert one.store_vectors(one.vector_table, mine, vectors) == 2
+            storing = threading.Thread(target=two.store_vectors, args=(two.vector_table, theirs, vectors))
+            recording = threading.Thread(target=record_another_file)
+            storing.start()
+            recording.start()
+            storing.join(timeout=30)
+            assert not storing.is_alive()  # went ahead beside this transaction
+            time.sleep(1.0)
+            assert recording.is_alive()  # waits for it
+        recording.join(timeout=30)
+        assert not recording.is_alive()
+        assert one.waiting_count() == 1 and one.counts() == {FileStatus.INDEXED: 2}
+    finally:
+        for store in (one, two, three):
+            store.close()

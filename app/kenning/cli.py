@@ -292,6 +292,7 @@ def cmd_index(engine: Engine, args) -> int:
         f"{_count(report.embedded, 'passage')} embedded, the rest unchanged or already known) in "
         f"{report.seconds:.1f} s; {report.unchanged:,} unchanged, {report.failed:,} failed, "
         f"{report.unsupported:,} unsupported, {report.removed:,} removed"
+        + (f"; {_count(report.elsewhere, 'file')} being read by another machine" if report.elsewhere else "")
         + (f"; {_count(report.ocr_pages, 'scanned page')} read by OCR." if report.ocr_pages else "."),
         file=sys.stderr,
     )

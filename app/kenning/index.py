@@ -10,6 +10,7 @@ at any moment loses at most the file or batch in flight, and the next run resume
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import stat
@@ -70,7 +71,16 @@ class IndexReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left out while scanning
+    elsewhere: int = 0  # being read by an indexer on another machine (it records them)
     interrupted: bool = False  # stopped (paused, quitting) before every file was done
+
+
+class _Claim(enum.Enum):
+    UNCLAIMED = "not yet asked for"
+    MINE = "this indexer reads it"
+    ELSEWHERE = "an indexer on another machine is reading it"
+    RECORDED = "recorded by another indexer since this scan"
+    DONE = "read and recorded here"
 
 
 @dataclass
@@ -81,6 +91,7 @@ class _Candidate:
     mtime: float
     content_hash: str | None = None
     container: bool = False  # an archive or mailbox (see `members`)
+    claim: _Claim = _Claim.UNCLAIMED
 
 
 @dataclass
@@ -131,6 +142,7 @@ class Indexer:
             return
         pool = self._pool()
         width = len(pool)
+        deferred: list[_Candidate] = []  # being read on another machine when their turn came
         try:
             # File i is read by child i % width, so the children read the next files while this
             # process stores the one before; results are stored in order (recently modified first).
@@ -143,24 +155,76 @@ class Indexer:
                     break
                 sandbox = pool[i % width]
                 progress.current = candidate.path
-                extracted = self._finish_extraction(sandbox, candidate, report)
+                if candidate.claim == _Claim.ELSEWHERE:
+                    deferred.append(candidate)
+                else:
+                    self._finish(sandbox, candidate, report, progress)
                 if i + width < len(candidates):
                     self._submit(sandbox, candidates[i + width])
-                if extracted is not None:
-                    self._store(extracted, report)
-                    progress.chunks_done += len(extracted.passages.chunks)
-                progress.files_done = i + 1
+                progress.files_done = i + 1 - len(deferred)
                 self.on_progress(progress)
+            else:
+                self._index_deferred(deferred, report, progress)
         except BaseException:
             self.close()  # requests may still be in flight: start clean next time
             raise
+        finally:
+            for candidate in candidates:
+                if candidate.claim == _Claim.MINE:
+                    self.store.release_file(candidate.path)
+
+    def _index_deferred(self, deferred: list[_Candidate], report: IndexReport, progress: IndexProgress) -> None:
+        """Files another machine was reading: most are recorded by now; the rest are read here,
+        unless that machine is still at them (it records them; if it dies, the next scan finds them)."""
+        sandbox = self._sandbox()
+        for candidate in deferred:
+            if self.should_stop():
+                report.interrupted = True
+                return
+            progress.current = candidate.path
+            self._submit(sandbox, candidate)
+            if candidate.claim == _Claim.ELSEWHERE:
+                report.elsewhere += 1
+            else:
+                self._finish(sandbox, candidate, report, progress)
+            progress.files_done += 1
+            self.on_progress(progress)
+
+    def _finish(self, sandbox: ExtractionSandbox, candidate: _Candidate, report: IndexReport,
+                progress: IndexProgress) -> None:
+        if candidate.claim == _Claim.RECORDED:
+            report.unchanged += 1
+            return
+        extracted = self._finish_extraction(sandbox, candidate, report)
+        if extracted is not None:
+            self._store(extracted, report)
+            progress.chunks_done += len(extracted.passages.chunks)
+        self.store.release_file(candidate.path)
+        candidate.claim = _Claim.DONE
 
     def _submit(self, sandbox: ExtractionSandbox, candidate: _Candidate) -> None:
-        """Read a file in the child; scanned pages that OCR read before (the same content) come
-        from the OCR cache. An archive or mailbox is read member by member, when its turn comes."""
+        """Read a file in the child once this indexer holds it (see `_claim`); scanned pages that
+        OCR read before (the same content) come from the OCR cache. An archive or mailbox is read
+        member by member, when its turn comes."""
+        if not self._claim(candidate):
+            return
         if not candidate.container:
             scans = self.ocr.cache.texts(candidate.content_hash, self.ocr.languages())
             sandbox.submit_call(read_passages, candidate.path, self.plan, scans)
+
+    def _claim(self, candidate: _Candidate) -> bool:
+        """Indexers on several machines may scan one shared folder at once: each file is read by
+        the one that claims it, and one that was recorded since this scan is not read again."""
+        if not self.store.claim_file(candidate.path):
+            candidate.claim = _Claim.ELSEWHERE
+            return False
+        known = self.store.file(candidate.path)
+        if known is not None and (known.size, known.mtime) == (candidate.size, candidate.mtime):
+            self.store.release_file(candidate.path)
+            candidate.claim = _Claim.RECORDED
+            return False
+        candidate.claim = _Claim.MINE
+        return True
 
     def _index_container(self, sandbox: ExtractionSandbox, candidate: _Candidate, report: IndexReport) -> None:
         """An archive or mailbox: each member a file of its own, all stored in one transaction."""

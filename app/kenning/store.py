@@ -379,9 +379,11 @@ class Store:
                               f"(schema {version}, this Kenning uses {SCHEMA_VERSION}); make its folder writable")
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, claimed: bool = False) -> Iterator[None]:
         """A write transaction. The outermost one is immediate (it takes the write lock up front,
-        so no upgrade deadlock); one opened inside another is a SAVEPOINT, which rolls back alone."""
+        so no upgrade deadlock); one opened inside another is a SAVEPOINT, which rolls back alone.
+        `claimed`: it writes only rows this indexer holds claims on (the vectors of the passages
+        it is embedding), so on a server such transactions of several machines run together."""
         if self.db.in_transaction:
             self._savepoints += 1
             name = f"kenning_{self._savepoints}"
@@ -396,7 +398,7 @@ class Store:
                 self._savepoints -= 1
             self.db.execute(f"RELEASE {name}")
             return
-        self._begin_writing()
+        self._begin_writing(claimed)
         try:
             yield
         except BaseException:
@@ -417,7 +419,7 @@ class Store:
         finally:
             self._end_reading()
 
-    def _begin_writing(self) -> None:
+    def _begin_writing(self, claimed: bool) -> None:
         self.db.execute("BEGIN IMMEDIATE")
 
     def _begin_reading(self) -> None:
@@ -875,6 +877,14 @@ class Store:
     def release_passages(self, passage_ids: Iterable[int]) -> None:
         """Done with passages `waiting_passages` gave out (only one indexer writes here: no claims)."""
 
+    def claim_file(self, path: str) -> bool:
+        """May this indexer read `path` now (False: an indexer on another machine is reading it)?
+        Only one indexer writes here, so always."""
+        return True
+
+    def release_file(self, path: str) -> None:
+        """Done with a file `claim_file` gave out."""
+
     def has_waiting_passages(self) -> bool:
         return self.db.execute("SELECT 1 FROM passages WHERE NOT embedded LIMIT 1").fetchone() is not None
 
@@ -898,7 +908,7 @@ class Store:
         a passage gone or changed meanwhile is skipped, and so is everything if the searched table
         is no longer `table` (a model switch completed). Returns how many were stored."""
         stored = 0
-        with self.transaction():
+        with self.transaction(claimed=True):
             if self.model_name is None or self.vector_table != table:
                 return 0
             for (passage, text), vector in zip(rows, vectors):

@@ -5,8 +5,9 @@ The statements are store.py's (psycopg's marks are `%s` where SQLite's are `?`: 
 turns one into the other); what differs is here:
 - Writers: each write transaction first takes one advisory lock, as SQLite's BEGIN IMMEDIATE takes
   the write lock, so machines record files one at a time (extracting and embedding, which take
-  nearly all the time, run in parallel) and passage ids stay unique without a race. Readers
-  see committed files only.
+  nearly all the time, run in parallel) and passage ids stay unique without a race. Vectors for
+  claimed passages (see `waiting_passages`) take that lock shared: machines store them together.
+  Readers see committed files only.
 - Keywords: `chunk_keywords` (a tsvector per chunk, GIN index) in place of FTS5, ranked by
   ts_rank (negated: lower is better, as FTS5's bm25); FTS5 query strings are translated.
 - Vectors: a table per model generation, `vector(n)` with an HNSW index (cosine).
@@ -33,6 +34,7 @@ from kenning.settings import Settings, without_password
 from kenning.store import Meta, Store
 
 CLAIMS = 0x4B656E63  # the first key of the advisory locks claiming passages to embed (the second: the id)
+FILE_CLAIMS = 0x4B656E66  # the first key of the advisory locks claiming files to read (the second: a hash of the path)
 CLAIM_SPREAD = 4  # a batch is claimed among this many times its size of the first waiting passages
 WRITE_LOCK = 0x4B656E6E  # the advisory lock every write transaction holds ("Kenn")
 TABLES_LOCK = 0x4B656E74  # held shared by each read snapshot, alone by whoever drops a vector table
@@ -188,6 +190,7 @@ class PostgresStore(Store):
         self._vector_index = None
         self._reader: Store | None = None
         self._claimed: set[int] = set()  # passages this connection is embedding
+        self._files_claimed: set[str] = set()  # files (stored paths) this connection is reading
         self.db = _Connection(address)  # type: ignore[assignment]
         try:
             if migrate:
@@ -209,9 +212,9 @@ class PostgresStore(Store):
     def _connect_again(self) -> Store:
         return PostgresStore(self.data_dir, self.address, migrate=False)
 
-    def _begin_writing(self) -> None:
+    def _begin_writing(self, claimed: bool) -> None:
         self.db.execute("BEGIN")
-        self.db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        self.db.execute(f"SELECT pg_advisory_xact_lock{'_shared' if claimed else ''}(?)", (WRITE_LOCK,))
 
     def _begin_reading(self) -> None:
         # A snapshot sees the meta row naming the vector table of its time, but a table dropped
@@ -254,6 +257,23 @@ class PostgresStore(Store):
         if passage_ids:
             self.db.execute("SELECT pg_advisory_unlock(?, (id % 2147483647)::int) FROM unnest(?::bigint[]) AS t(id)",
                             (CLAIMS, sorted(passage_ids)))
+
+    def claim_file(self, path: str) -> bool:
+        """A session lock on the file's stored path (the same on every machine, see shared_roots),
+        released by `release_file`, or by the server if this process dies."""
+        stored = self._stored(path)
+        if stored in self._files_claimed:
+            return True
+        if not self.value("SELECT pg_try_advisory_lock(?, hashtext(?))", (FILE_CLAIMS, stored)):
+            return False
+        self._files_claimed.add(stored)
+        return True
+
+    def release_file(self, path: str) -> None:
+        stored = self._stored(path)
+        if stored in self._files_claimed:
+            self._files_claimed.discard(stored)
+            self.db.execute("SELECT pg_advisory_unlock(?, hashtext(?))", (FILE_CLAIMS, stored))
 
     @staticmethod
     def _stored_text(text: str) -> str:
