@@ -384,9 +384,10 @@ def test_machines_store_vectors_together_and_record_files_one_at_a_time(tmp_path
             storing = threading.Thread(target=two.store_vectors, args=(two.vector_table, theirs, vectors))
             recording = threading.Thread(target=record_another_file)
             storing.start()
-            recording.start()
             storing.join(timeout=30)
             assert not storing.is_alive()  # went ahead beside this transaction
+            # Only now: PostgreSQL queues a shared request behind a waiting exclusive one.
+            recording.start()
             time.sleep(1.0)
             assert recording.is_alive()  # waits for it
         recording.join(timeout=30)
