@@ -165,3 +165,39 @@ def test_version_writes_nothing_in_the_home_folder(tmp_path):
                             env=environment)
     assert result.returncode == 0 and "llama.cpp (llama-cpp-python" in result.stdout
     assert list(home.iterdir()) == []
+
+
+def _prompt(data_dir: Path, keys: list[bytes]) -> str:
+    """Run the interactive prompt on a terminal, typing each of `keys` once the prompt asks."""
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "kenning", "--data-dir", str(data_dir), "search"],
+                               stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    seen = b""
+    try:
+        for key in keys:
+            asked = seen.count(b"search> ") + 1
+            while seen.count(b"search> ") < asked:
+                ready, _, _ = select.select([leader], [], [], 120)
+                assert ready, f"the prompt stopped answering: {seen[-500:]!r}"
+                seen += os.read(leader, 65536)
+            os.write(leader, key)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        os.close(leader)
+    return seen.decode(errors="replace")
+
+
+def test_the_prompt_remembers_queries_between_sessions(indexed_dir):
+    data_dir, corpus = indexed_dir
+    first = _prompt(data_dir, [b"espresso\r", b"\x04"])
+    assert str(corpus / "coffee.txt") in first
+    history = data_dir / "search-history"
+    assert "espresso" in history.read_text() and history.stat().st_mode & 0o777 == 0o600
+    up_arrow = b"\x1b[A"
+    again = _prompt(data_dir, [up_arrow + b"\r", b"\x04"])
+    assert str(corpus / "coffee.txt") in again  # Up brought back the last session's query

@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # the engine loads numpy, llama.cpp and more: not for --help 
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+HISTORY_FILE = "search-history"  # the interactive prompt's earlier queries, in the data dir
+HISTORY_LINES = 1000
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -477,24 +479,54 @@ def _print_results(query: str, results, args, waiting: int = 0) -> None:
 
 
 def _interactive(engine: Engine, args, filters: Filters) -> int:
-    try:
-        import readline  # noqa: F401 - line editing and history for input(), where the platform has it
-    except ImportError:
-        pass
+    history = _PromptHistory(engine.data_dir / HISTORY_FILE)
     engine.prepare_model()
     print("Type a query and press Enter (Up for earlier ones, Ctrl+D to quit).", file=sys.stderr)
-    while True:
+    try:
+        while True:
+            try:
+                query = input("search> ").strip()
+            except EOFError:
+                print(file=sys.stderr)
+                return 0
+            if not query:
+                continue
+            try:
+                _print_results(query, engine.search(query, args.limit, filters, args.mode), args)
+            except QueryError as exc:
+                print(f"kenning: {exc}", file=sys.stderr)
+    finally:
+        history.save()
+
+
+class _PromptHistory:
+    """Line editing and Up/Down through earlier queries, this session's and earlier sessions'
+    (kept in the data dir, readable by the user alone), where the platform has readline."""
+
+    def __init__(self, path: Path):
+        self.path = path
         try:
-            query = input("search> ").strip()
-        except EOFError:
-            print(file=sys.stderr)
-            return 0
-        if not query:
-            continue
+            import readline
+        except ImportError:
+            self.readline = None
+            return
+        self.readline = readline
+        readline.set_history_length(HISTORY_LINES)
         try:
-            _print_results(query, engine.search(query, args.limit, filters, args.mode), args)
-        except QueryError as exc:
-            print(f"kenning: {exc}", file=sys.stderr)
+            readline.read_history_file(path)
+        except (OSError, UnicodeDecodeError):
+            pass  # no history yet, or one that cannot be read: start a new one
+
+    def save(self) -> None:
+        if self.readline is None or self.readline.get_current_history_length() == 0:
+            return
+        try:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.close(descriptor)
+            os.chmod(self.path, 0o600)
+            self.readline.write_history_file(self.path)
+        except OSError as exc:
+            print(f"kenning: could not keep the search history in {self.path} ({exc.strerror})", file=sys.stderr)
 
 
 def cmd_status(engine: Engine, args) -> int:
