@@ -179,7 +179,7 @@ class PostgresStore(Store):
     LEAST, GREATEST = "LEAST", "GREATEST"
     FILES_FIRST_JOIN = "JOIN"
 
-    def __init__(self, data_dir: Path, address: str, *, migrate: bool = True):  # noqa: super().__init__ opens SQLite
+    def __init__(self, data_dir: Path, address: str, *, migrate: bool = True):  # not super().__init__: that opens SQLite
         self.data_dir = private_dir(Path(data_dir))
         self.address = address
         self.path = Path(without_password(address))  # what messages name
