@@ -154,23 +154,28 @@ def built_wheel(pip: list[str], args: list[str]) -> Path:
     """The cached wheel for `args`, built first when missing (with OpenBLAS as the notes say)."""
     if not set(BLAS_ARGS) <= set(args):
         return cached_or_built(pip, args, "", [])
+    cached = sorted(wheel_folder(args, OPENBLAS).glob("llama_cpp_python-*.whl"))
+    if cached and holds_openblas(cached[-1]):
+        return cached[-1]
     with tempfile.TemporaryDirectory(prefix="kenning-openblas-") as scratch:
         folder = Path(scratch)
-        wheel_dir = wheel_folder(args, OPENBLAS)
-        if any(wheel_dir.glob("llama_cpp_python-*.whl")):
-            return cached_or_built(pip, args, OPENBLAS, [])
         package = fetch_openblas(pip, folder)
         if package is not None:
             wheel = cached_or_built(pip, args, OPENBLAS, openblas_build_args(package, folder))
-            if not any(name.startswith("llama_cpp/lib/libscipy_openblas") for name in zipfile.ZipFile(wheel).namelist()):
+            if not holds_openblas(wheel):  # also a build whose copying was interrupted
                 add_library(wheel, next((package / "lib").glob("libscipy_openblas*.so")))
             return wheel
     if system_openblas():
         print(f"{OPENBLAS} could not be downloaded: building with the system's OpenBLAS", flush=True)
         return cached_or_built(pip, args, "system", [])
     print(f"{OPENBLAS} could not be downloaded and no system OpenBLAS is installed: building without BLAS "
-          "(about a fifth slower embedding)", flush=True)
+          "(the default build)", flush=True)
     return cached_or_built(pip, [arg for arg in args if arg not in BLAS_ARGS], "", [])
+
+
+def holds_openblas(wheel: Path) -> bool:
+    with zipfile.ZipFile(wheel) as archive:
+        return any(name.startswith("llama_cpp/lib/libscipy_openblas") for name in archive.namelist())
 
 
 def cached_or_built(pip: list[str], args: list[str], blas_source: str, extra: list[str]) -> Path:

@@ -67,7 +67,9 @@ def test_the_library_is_added_to_the_wheel_and_its_record(tmp_path):
                          "llama_cpp/lib/libllama.so,sha256=x,5\nllama_cpp_python-0.3.36.dist-info/RECORD,,\n")
     library = tmp_path / "libscipy_openblas.so"
     library.write_bytes(b"\x7fELF openblas")
+    assert not llama_wheel.holds_openblas(wheel)
     llama_wheel.add_library(wheel, library)
+    assert llama_wheel.holds_openblas(wheel)
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("llama_cpp/lib/libscipy_openblas.so") == library.read_bytes()
         assert archive.read("llama_cpp/lib/libllama.so") == b"llama"
