@@ -103,7 +103,7 @@ def fetch_openblas(pip: list[str], folder: Path) -> Path | None:
 
 
 def openblas_build_args(package: Path, folder: Path) -> list[str]:
-    """CMake arguments linking ggml-blas against the unpacked PyPI OpenBLAS (found by path, as
+    """CMake arguments linking ggml-blas against the unpacked PyPI OpenBLAS (named outright:
     CMake's FindBLAS would look for an unprefixed `sgemm` and not find one)."""
     shim = folder / "cblas-shim"
     shim.mkdir()
